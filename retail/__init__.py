@@ -1,0 +1,1 @@
+"""Retail ELT platform: the plain, tested logic behind the CLI and the Dagster assets."""

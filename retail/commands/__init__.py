@@ -1,0 +1,1 @@
+"""One module per `retail` subcommand (see `retail/cli.py` for the protocol)."""

@@ -1,0 +1,67 @@
+"""Shared fixtures: one tiny generated extract and one warehouse built from it, per test session.
+
+Everything is real: files on disk, a DuckDB file, a dbt build. Session scope keeps the suite
+fast; tests that mutate the warehouse must build their own (see `make_settings`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from retail.settings import Settings
+
+TINY_SCALE = 0.02
+TINY_SEED = 7
+
+
+@dataclass(frozen=True)
+class Extract:
+    path: Path
+    manifest: dict
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    settings: Settings
+    extract: Extract
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.settings.duckdb_path
+
+
+def make_settings(root: Path) -> Settings:
+    """Settings whose every path lives under `root` (a tmp folder)."""
+    return Settings.from_env(
+        {
+            "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
+            "RETAIL_RAW_DIR": str(root / "landing"),
+            "RETAIL_EXPORT_DIR": str(root / "exports"),
+            "RETAIL_DATA_DIR": str(root / "data"),
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_extract(tmp_path_factory: pytest.TempPathFactory) -> Extract:
+    from generators import generate_extract
+
+    out = tmp_path_factory.mktemp("extract") / "batch-0001"
+    generate_extract(out, scale=TINY_SCALE, seed=TINY_SEED)
+    return Extract(out, json.loads((out / "manifest.json").read_text()))
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tiny_extract: Extract, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    from retail.dbt import run_dbt
+    from retail.ingest import ingest_extract
+
+    root = tmp_path_factory.mktemp("built")
+    settings = make_settings(root)
+    ingest_extract(tiny_extract.path, settings.duckdb_path)
+    run_dbt(["build"], settings, target_path=root / "dbt-target")
+    return BuiltWarehouse(settings, tiny_extract)
