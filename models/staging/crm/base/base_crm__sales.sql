@@ -1,0 +1,115 @@
+{#- Every bronze sales_details line, typed, with dates parsed, amounts repaired and the
+    reason it is rejected (NULL = kept). A bad date never rejects a line: it becomes NULL. -#}
+{%- set bronze_columns = [
+    'sls_ord_num', 'sls_prd_key', 'sls_cust_id', 'sls_order_dt', 'sls_ship_dt',
+    'sls_due_dt', 'sls_sales', 'sls_quantity', 'sls_price',
+] -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'sales_details') }}
+),
+
+typed as (
+    select
+        {{ clean_text('sls_ord_num') }} as order_number,
+        {{ clean_text('sls_prd_key') }} as product_number,
+        {{ parse_integer('sls_cust_id') }} as customer_id,
+        {{ parse_yyyymmdd_date('sls_order_dt') }} as order_date,
+        {{ parse_yyyymmdd_date('sls_ship_dt') }} as ship_date,
+        {{ parse_yyyymmdd_date('sls_due_dt') }} as due_date,
+        {{ parse_integer('sls_quantity') }} as quantity,
+        try_cast({{ clean_text('sls_price') }} as decimal(18, 2)) as source_price,
+        try_cast({{ clean_text('sls_sales') }} as decimal(18, 2)) as source_sales,
+        _batch_id,
+        _source_row,
+        {{ to_json_record(bronze_columns) }} as raw_record,
+    from source
+),
+
+priced as (
+    -- price first: |price| when given and non-zero, else sales / quantity
+    select
+        typed.*,
+        cast(
+            case
+                when source_price is not null and source_price <> 0 then abs(source_price)
+                else source_sales / nullif(quantity, 0)
+            end
+            as decimal(18, 2)
+        ) as unit_price,
+    from typed
+),
+
+amounted as (
+    -- then sales, with the repaired price: quantity x price when missing, <= 0 or inconsistent
+    select
+        priced.*,
+        cast(
+            case
+                when source_sales is null
+                    or source_sales <= 0
+                    or source_sales <> quantity * unit_price
+                    then quantity * unit_price
+                else source_sales
+            end
+            as decimal(18, 2)
+        ) as sales_amount,
+    from priced
+),
+
+validated as (
+    select
+        amounted.*,
+        case
+            when order_number is null
+                then 'order line without an order number (sls_ord_num)'
+            when product_number is null
+                then 'order line without a product number (sls_prd_key)'
+            when customer_id is null
+                then 'order line without a valid customer id (sls_cust_id)'
+            when quantity is null or quantity <= 0
+                then 'order line without a positive quantity (sls_quantity)'
+            when unit_price is null or unit_price <= 0
+                then 'order line whose price cannot be derived: no price and no positive sales'
+        end as invalid_reason,
+    from amounted
+),
+
+ranked as (
+    -- an order line re-sent in a later batch replaces the earlier copy; only valid copies
+    -- compete, so an invalid re-send never hides a valid line
+    select
+        validated.*,
+        row_number() over (
+            partition by order_number, product_number, invalid_reason is null
+            order by _batch_id desc, _source_row desc
+        ) as copy_rank,
+    from validated
+),
+
+final as (
+    select
+        order_number,
+        product_number,
+        customer_id,
+        order_date,
+        ship_date,
+        due_date,
+        quantity,
+        unit_price,
+        sales_amount,
+        _batch_id,
+        _source_row,
+        raw_record,
+        case
+            when invalid_reason is not null then invalid_reason
+            when copy_rank > 1
+                then 'duplicate order line: the same order and product was sent again; '
+                    || 'the latest copy was kept'
+        end as rejection_reason,
+    from ranked
+)
+
+select * from final
