@@ -1,0 +1,61 @@
+"""Bronze: one asset per bronze table, all written by one `ingest_extract` call.
+
+The keys (`bronze/<table>`) are those the dbt sources map to (see translator.py).
+"""
+
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.assets.raw import RAW_KEY
+from orchestration.metadata import table_metadata
+from orchestration.resources import RetailResource
+from retail.warehouse import connect
+
+BRONZE_TABLES = (
+    "crm_cust_info",
+    "crm_prd_info",
+    "crm_sales_details",
+    "erp_cust_az12",
+    "erp_loc_a101",
+    "erp_px_cat_g1v2",
+    "erp_ret_ord_q1",
+    "web_events",
+)
+DUCKDB_POOL = "duckdb_writer"
+
+
+@dg.multi_asset(
+    name="bronze_ingest",
+    ins={"extract": dg.AssetIn(RAW_KEY)},
+    outs={
+        table: dg.AssetOut(
+            key=dg.AssetKey(["bronze", table]),
+            group_name="bronze",
+            kinds={"duckdb"},
+            description=f"bronze.{table}: the source file as text, plus lineage columns.",
+        )
+        for table in BRONZE_TABLES
+    },
+    pool=DUCKDB_POOL,
+)
+def bronze_ingest(
+    context: dg.AssetExecutionContext, extract: str, retail: RetailResource
+) -> Iterator[dg.Output[None]]:
+    """Load the extract into bronze (idempotent per batch) and describe each table."""
+    from retail.ingest import ingest_extract
+
+    settings = retail.settings()
+    started = time.perf_counter()
+    result = ingest_extract(Path(extract), settings.duckdb_path, progress=False)
+    seconds = round(time.perf_counter() - started, 3)
+    context.log.info(f"ingested {extract} in {seconds} s: {result}")
+    with connect(settings.duckdb_path, read_only=True) as con:
+        for table in BRONZE_TABLES:
+            metadata = table_metadata(con, "bronze", table)
+            metadata["ingest_seconds"] = dg.MetadataValue.float(seconds)
+            metadata["extract"] = dg.MetadataValue.path(extract)
+            yield dg.Output(None, output_name=table, metadata=metadata)

@@ -1,0 +1,108 @@
+"""Python asset checks (dbt data tests become checks on their own, through dagster-dbt).
+
+- `gold_matches_extract_truth` (blocking): on a generated extract, the warehouse reproduces the
+  truth figures of its manifest exactly. A real extract has no truth: the check says so and passes.
+- `exports_match_gold`: every exported CSV has as many rows as its gold table.
+"""
+
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from orchestration.assets.exports import EXPORTS_KEY
+from orchestration.assets.raw import RAW_KEY
+from orchestration.metadata import markdown_table
+from orchestration.resources import RetailResource
+from retail.warehouse import connect
+
+# truth name -> SQL computing it from gold (COMMON.md, "Truth figures").
+TRUTH_SQL = {
+    "order_lines": "select count(*) from gold.fct_sales",
+    "orders": "select count(distinct order_number) from gold.fct_sales",
+    "customers": "select count(*) from gold.dim_customers",
+    "current_products": "select count(*) from gold.dim_products where is_current",
+    "revenue": "select sum(sales_amount) from gold.fct_sales",
+    "units": "select sum(quantity) from gold.fct_sales",
+    "online_orders": "select count(distinct order_number) from gold.fct_sales "
+                     "where channel = 'Online'",
+    "failed_payments": "select count(*) from gold.fct_web_events "
+                       "where event_type = 'payment_attempt' and payment_status = 'failed'",
+    "returned_units": "select sum(return_quantity) from gold.fct_returns",
+}
+TRUTH_DEPS = [dg.AssetKey(["gold", name]) for name in
+              ("dim_customers", "dim_products", "fct_returns", "fct_web_events")]
+
+
+def _number(value: Any) -> float:
+    return float(value or 0)
+
+
+def compare_with_truth(con: duckdb.DuckDBPyConnection, truth: dict[str, Any]) -> list[tuple]:
+    """(figure, expected, actual, ok) for every truth figure the manifest carries."""
+    rows = []
+    for name, sql in TRUTH_SQL.items():
+        if name in truth:
+            actual = con.execute(sql).fetchone()[0]
+            rows.append((name, truth[name], actual, _number(actual) == _number(truth[name])))
+    return rows
+
+
+def _batches(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [b for (b,) in con.execute(
+        "select distinct _batch_id from bronze.crm_sales_details order by 1").fetchall()]
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["gold", "fct_sales"]),
+    additional_ins={"extract": dg.AssetIn(RAW_KEY)},
+    additional_deps=TRUTH_DEPS,
+    blocking=True,
+    description="Gold reproduces the generator's truth figures exactly (generated extracts).",
+)
+def gold_matches_extract_truth(extract: str, retail: RetailResource) -> dg.AssetCheckResult:
+    manifest_file = Path(extract) / "manifest.json"
+    truth = json.loads(manifest_file.read_text()).get("truth") if manifest_file.exists() else None
+    if not truth:
+        return dg.AssetCheckResult(passed=True, metadata={"note": "no truth figures: real extract"})
+    with connect(retail.settings().duckdb_path, read_only=True) as con:
+        batches = _batches(con)
+        if batches != [Path(extract).name]:
+            return dg.AssetCheckResult(passed=True, metadata={
+                "note": "the warehouse holds several batches; one manifest's truth does not apply",
+                "batches": ", ".join(batches)})
+        rows = compare_with_truth(con, truth)
+    failed = [name for name, _, _, ok in rows if not ok]
+    return dg.AssetCheckResult(
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"figures": dg.MetadataValue.md(markdown_table(
+                      ["figure", "truth", "gold", "ok"], rows)),
+                  "mismatches": ", ".join(failed) or "none"},
+    )
+
+
+@dg.asset_check(asset=EXPORTS_KEY, description="Each exported CSV has its gold table's rows.")
+def exports_match_gold(retail: RetailResource) -> dg.AssetCheckResult:
+    settings = retail.settings()
+    manifest = json.loads((settings.powerbi_dir / "manifest.json").read_text())
+    rows = []
+    with connect(settings.duckdb_path, read_only=True) as con:
+        for entry in manifest["tables"]:
+            gold = con.execute(f"select count(*) from {entry['table']}").fetchone()[0]
+            csv = str(settings.powerbi_dir / entry["file"]).replace("'", "''")
+            in_file = con.execute(
+                f"select count(*) from read_csv('{csv}', header = true, all_varchar = true)"
+            ).fetchone()[0]
+            rows.append((entry["table"], gold, in_file, gold == in_file))
+    return dg.AssetCheckResult(
+        passed=all(ok for *_, ok in rows),
+        metadata={"tables": dg.MetadataValue.md(
+            markdown_table(["table", "gold rows", "csv rows", "ok"], rows))},
+    )
+
+
+ASSET_CHECKS = [gold_matches_extract_truth, exports_match_gold]

@@ -1,0 +1,64 @@
+"""Materialization metadata read from the warehouse: row counts, schema, a markdown preview."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+PREVIEW_ROWS = 5
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")[:60]
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def table_metadata(
+    con: duckdb.DuckDBPyConnection, schema: str, name: str, preview_rows: int = PREVIEW_ROWS
+) -> dict[str, Any]:
+    """Row count, column schema and the first rows of `schema.name` as Dagster metadata."""
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    relation = f'"{schema}"."{name}"'
+    count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").fetchall()
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(count)),
+        "dagster/table_name": f"{schema}.{name}",
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name=col, type=str(typ)) for col, typ in columns]
+        ),
+        "preview": dg.MetadataValue.md(markdown_table([c for c, _ in columns], preview)),
+    }
+
+
+def file_metadata(path: Path) -> dict[str, Any]:
+    return {
+        "path": dg.MetadataValue.path(str(path)),
+        "size_bytes": dg.MetadataValue.int(path.stat().st_size if path.exists() else 0),
+    }
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())

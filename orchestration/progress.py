@@ -1,0 +1,63 @@
+"""A Dagster logger that prints one line per finished step (used by `retail run`).
+
+Dagster attaches the structured event to each log record it emits; this logger prints only the
+step and check outcomes, so a headless run reads like a short checklist instead of a debug log.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import dagster as dg
+
+_EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "ASSET_CHECK_EVALUATION"}
+
+
+def step_label(step_key: str) -> str:
+    return step_key.replace("__", "/")
+
+
+def describe(event: Any) -> str | None:
+    """The line printed for a Dagster event, or None for events not worth a line."""
+    kind = event.event_type_value
+    step = step_label(event.step_key or "")
+    if kind == "STEP_START":
+        return f"  ... {step}"
+    if kind == "STEP_SUCCESS":
+        return f"  ok  {step} ({event.event_specific_data.duration_ms / 1000:.1f} s)"
+    if kind == "STEP_FAILURE":
+        error = event.step_failure_data.error
+        message = (error.message if error else "failed").strip().splitlines()
+        return f"  FAIL {step}: {message[0] if message else 'failed'}"
+    if kind == "STEP_SKIPPED":
+        return f"  skip {step} (an upstream step failed)"
+    if kind == "ASSET_CHECK_EVALUATION":
+        evaluation = event.asset_check_evaluation_data
+        if not evaluation.passed:
+            severity = evaluation.severity.value.lower()
+            key = evaluation.asset_check_key
+            return f"  {severity} check {key.asset_key.to_user_string()}:{key.name} failed"
+    return None
+
+
+class _StepHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is None or event.event_type_value not in _EVENTS:
+            return
+        line = describe(event)
+        if line:
+            print(line, file=sys.stderr, flush=True)
+
+
+@dg.logger(description="One line per finished step and failed check, on stderr.")
+def retail_progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    log = logging.getLogger(f"retail.progress.{init_context.run_id}")
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    if not log.handlers:
+        log.addHandler(_StepHandler())
+    return log

@@ -1,0 +1,109 @@
+"""Running the whole pipeline in-process (what `retail run` and the benchmark do).
+
+The job comes from the same Definitions that `dagster dev` loads. The instance is the persistent
+one in $DAGSTER_HOME when that variable is set (so `dagster dev` with the same DAGSTER_HOME shows
+these runs), otherwise an ephemeral one that disappears with the process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+JOB = "full_pipeline"
+
+
+@dataclass
+class StepOutcome:
+    step: str
+    status: str  # success | failure | skipped
+    seconds: float
+
+
+@dataclass
+class CheckOutcome:
+    check: str
+    passed: bool
+    severity: str
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    success: bool
+    wall_seconds: float
+    steps: list[StepOutcome] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
+    gold_rows: dict[str, int] = field(default_factory=dict)
+    materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def failed_error_checks(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
+
+    @property
+    def ok(self) -> bool:
+        return self.success and not self.failed_error_checks
+
+
+@contextmanager
+def pipeline_instance() -> Iterator[dg.DagsterInstance]:
+    if os.environ.get("DAGSTER_HOME"):
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    else:
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield instance
+
+
+def _metadata_values(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {name: getattr(value, "value", value) for name, value in metadata.items()}
+
+
+def summarize(instance: dg.DagsterInstance, run_id: str, success: bool, wall: float) -> RunSummary:
+    """Step timings, check outcomes and gold row counts from the run's event log."""
+    summary = RunSummary(run_id=run_id, success=success, wall_seconds=wall)
+    started: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            status = kind.removeprefix("STEP_").lower()
+            seconds = entry.timestamp - started.get(event.step_key, entry.timestamp)
+            summary.steps.append(StepOutcome(event.step_key, status, round(seconds, 2)))
+        elif kind == "ASSET_CHECK_EVALUATION":
+            data = event.asset_check_evaluation_data
+            name = f"{data.asset_check_key.asset_key.to_user_string()}:{data.asset_check_key.name}"
+            summary.checks.append(CheckOutcome(name, data.passed, data.severity.value))
+        elif kind == "ASSET_MATERIALIZATION":
+            materialization = event.step_materialization_data.materialization
+            key = materialization.asset_key.to_user_string()
+            values = _metadata_values(dict(materialization.metadata))
+            summary.materializations[key] = values
+            if key.startswith("gold/") and "dagster/row_count" in values:
+                summary.gold_rows[key.removeprefix("gold/")] = int(values["dagster/row_count"])
+    return summary
+
+
+def run_pipeline(run_config: dict[str, Any], progress: bool = True) -> RunSummary:
+    """Materialize every asset of the full pipeline job; never raises for a failed step."""
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(JOB)
+    quiet = {"console": {"config": {"log_level": "ERROR"}}}
+    config = {**run_config, "loggers": {"retail_progress": {}} if progress else quiet}
+    with pipeline_instance() as instance:
+        started = time.perf_counter()
+        result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+        wall = time.perf_counter() - started
+        return summarize(instance, result.run_id, result.success, wall)

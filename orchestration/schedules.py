@@ -1,0 +1,28 @@
+"""A daily run of the whole pipeline on the newest complete extract in the landing folder."""
+
+
+import dagster as dg
+
+from orchestration.assets.raw import raw_run_config
+from orchestration.jobs import full_pipeline_job
+from orchestration.landing import complete_extracts
+from orchestration.resources import RetailResource
+
+
+@dg.schedule(
+    job=full_pipeline_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+def daily_refresh(context: dg.ScheduleEvaluationContext, retail: RetailResource):
+    """Rebuild everything at 06:00 UTC from the newest complete extract (none: skip)."""
+    extracts = complete_extracts(retail.settings().raw_dir)
+    if not extracts:
+        return dg.SkipReason(f"no complete extract in {retail.settings().raw_dir}")
+    newest = extracts[-1]
+    return dg.RunRequest(
+        run_key=None,
+        run_config=raw_run_config(path=newest.path),
+        tags={"retail/extract": newest.path.name},
+    )

@@ -1,0 +1,77 @@
+"""`retail docs`: build the dbt docs site against the built warehouse and serve it locally."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "docs"
+HELP = "generate the dbt docs site (lineage, columns, types) and serve it on 127.0.0.1"
+DESCRIPTION = """\
+Run `dbt docs generate` against the warehouse (so the catalog has every column and type),
+into $RETAIL_EXPORT_DIR/dbt-docs, then serve that folder on http://127.0.0.1:PORT until
+Ctrl-C. Build the warehouse first (`retail run`).
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8080, help="port to serve on (default 8080)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--no-serve", action="store_true", help="generate only, do not serve")
+
+
+def docs_dir(export_dir: Path) -> Path:
+    return export_dir / "dbt-docs"
+
+
+def generate(settings) -> Path:  # noqa: ANN001 - Settings, imported lazily
+    """`dbt docs generate` into docs_dir(); needs a built warehouse with a gold schema."""
+    from retail.dbt import run_dbt
+    from retail.errors import RetailError
+    from retail.warehouse import connect
+
+    if not settings.duckdb_path.exists():
+        raise RetailError(f"{settings.duckdb_path}: no warehouse yet; run `retail run` first")
+    with connect(settings.duckdb_path) as con:  # locked: a clear message, exit 3
+        gold = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'gold'"
+        ).fetchone()[0]
+    if not gold:
+        raise RetailError(f"{settings.duckdb_path}: no gold tables yet; run `retail run` first")
+    target = docs_dir(settings.export_dir)
+    run_dbt(["docs", "generate"], settings, target_path=target)
+    return target
+
+
+def serve(folder: Path, host: str, port: int) -> None:
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from retail.errors import UsageError
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror}; try --port") from None
+    print(f"dbt docs: http://{host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from retail.settings import Settings
+
+    target = generate(Settings.from_env())
+    print(f"dbt docs generated in {target} (index.html, manifest.json, catalog.json)")
+    if not args.no_serve:
+        serve(target, args.host, args.port)
+    return 0
