@@ -1,0 +1,42 @@
+"""The MongoDB layer: web events and customer-360 documents, and aggregations back to gold.
+
+Public API (what the CLI and the Dagster assets call):
+- `mongo_client(settings)` / `mongo_database(settings)`: the server (embedded unless MONGODB_URI)
+- `load_events(db, extract_dir) -> LoadResult`
+- `build_customer_profiles(db, duckdb_path) -> int`
+- `aggregate_most_viewed_products`, `aggregate_category_views_daily`,
+  `aggregate_session_funnel`, `run_aggregations` (db, duckdb_path): write `gold.nosql_*`
+- `check_against_dbt(db, duckdb_path) -> ConsistencyReport`
+"""
+
+from retail.nosql.aggregations import (
+    aggregate_category_views_daily,
+    aggregate_most_viewed_products,
+    aggregate_session_funnel,
+    run_aggregations,
+)
+from retail.nosql.events import LoadResult, load_events
+from retail.nosql.profiles import build_customer_profiles
+from retail.nosql.redact import redact_text, redact_uri
+from retail.nosql.server import (
+    MongoUnavailableError,
+    database_name,
+    mongo_client,
+    mongo_database,
+)
+
+__all__ = [
+    "LoadResult",
+    "MongoUnavailableError",
+    "aggregate_category_views_daily",
+    "aggregate_most_viewed_products",
+    "aggregate_session_funnel",
+    "build_customer_profiles",
+    "database_name",
+    "load_events",
+    "mongo_client",
+    "mongo_database",
+    "redact_text",
+    "redact_uri",
+    "run_aggregations",
+]

@@ -1,0 +1,107 @@
+"""Run the aggregation pipelines in MongoDB and land their results in DuckDB gold for BI.
+
+Tables (each replaced atomically on every run):
+- `gold.nosql_most_viewed_products`: view_rank, product_number, product_key, product_name,
+  category, subcategory, views, sessions: one row per viewed product number.
+- `gold.nosql_category_views_daily`: view_date (UTC day), category, views, products.
+- `gold.nosql_session_funnel`: step_order, step, sessions, conversion_from_previous,
+  payment_failure_rate (same on every row): one row per funnel step, as `gold.kpi_web_funnel`.
+
+Product names and categories come from a small `products` collection, refreshed from the
+current rows of `gold.dim_products` before each pipeline that joins it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from retail.nosql import pipelines
+from retail.nosql.gold_io import read_only, replace_gold_table, require_tables
+
+MOST_VIEWED_TABLE = "nosql_most_viewed_products"
+CATEGORY_DAILY_TABLE = "nosql_category_views_daily"
+FUNNEL_TABLE = "nosql_session_funnel"
+
+_MOST_VIEWED_COLUMNS = (
+    ("view_rank", "INTEGER"), ("product_number", "VARCHAR"), ("product_key", "VARCHAR"),
+    ("product_name", "VARCHAR"), ("category", "VARCHAR"), ("subcategory", "VARCHAR"),
+    ("views", "BIGINT"), ("sessions", "BIGINT"),
+)
+_CATEGORY_DAILY_COLUMNS = (
+    ("view_date", "DATE"), ("category", "VARCHAR"), ("views", "BIGINT"), ("products", "BIGINT"),
+)
+_FUNNEL_COLUMNS = (
+    ("step_order", "INTEGER"), ("step", "VARCHAR"), ("sessions", "BIGINT"),
+    ("conversion_from_previous", "DOUBLE"), ("payment_failure_rate", "DOUBLE"),
+)
+
+
+def refresh_product_lookup(db: Any, duckdb_path: Path) -> int:
+    """Rewrite `products` (one doc per product number: its current version) from gold."""
+    from pymongo import ReplaceOne
+
+    con = read_only(duckdb_path)
+    try:
+        require_tables(con, duckdb_path, ["dim_products"])
+        rows = con.execute(
+            "select product_number, product_key, product_name, category, subcategory "
+            "from gold.dim_products where is_current order by product_number"
+        ).fetchall()
+    finally:
+        con.close()
+    names = ("product_key", "product_name", "category", "subcategory")
+    requests = [ReplaceOne({"_id": row[0]}, dict(zip(names, row[1:], strict=True)), upsert=True)
+                for row in rows]
+    collection = db[pipelines.PRODUCTS_COLLECTION]
+    if requests:
+        collection.bulk_write(requests, ordered=False)
+    collection.delete_many({"_id": {"$nin": [row[0] for row in rows]}})
+    return len(rows)
+
+
+def aggregate_most_viewed_products(db: Any, duckdb_path: Path) -> int:
+    """Most viewed products -> `gold.nosql_most_viewed_products`; returns the row count."""
+    refresh_product_lookup(db, duckdb_path)
+    rows = list(db.events.aggregate(pipelines.most_viewed_products()))
+    for rank, row in enumerate(rows, start=1):
+        row["view_rank"] = rank
+    return replace_gold_table(duckdb_path, MOST_VIEWED_TABLE, _MOST_VIEWED_COLUMNS, rows)
+
+
+def aggregate_category_views_daily(db: Any, duckdb_path: Path) -> int:
+    """Views per category per UTC day -> `gold.nosql_category_views_daily`."""
+    refresh_product_lookup(db, duckdb_path)
+    rows = list(db.events.aggregate(pipelines.category_views_daily()))
+    return replace_gold_table(duckdb_path, CATEGORY_DAILY_TABLE, _CATEGORY_DAILY_COLUMNS, rows)
+
+
+def funnel_rows(db: Any) -> list[dict[str, Any]]:
+    """The session funnel computed in MongoDB, one row per step (zeros when no events)."""
+    totals = next(iter(db.events.aggregate(pipelines.session_funnel())), {})
+    attempts = totals.get("payment_attempts", 0)
+    failure_rate = totals.get("failed_payments", 0) / attempts if attempts else None
+    rows: list[dict[str, Any]] = []
+    previous: int | None = None
+    for order, step, _condition in pipelines.FUNNEL_STEPS:
+        sessions = int(totals.get(step, 0))
+        conversion = sessions / previous if previous else None
+        rows.append({"step_order": order, "step": step, "sessions": sessions,
+                     "conversion_from_previous": conversion,
+                     "payment_failure_rate": failure_rate})
+        previous = sessions
+    return rows
+
+
+def aggregate_session_funnel(db: Any, duckdb_path: Path) -> int:
+    """Session funnel -> `gold.nosql_session_funnel`."""
+    return replace_gold_table(duckdb_path, FUNNEL_TABLE, _FUNNEL_COLUMNS, funnel_rows(db))
+
+
+def run_aggregations(db: Any, duckdb_path: Path) -> dict[str, int]:
+    """All three aggregations; returns rows written per gold table."""
+    return {
+        MOST_VIEWED_TABLE: aggregate_most_viewed_products(db, duckdb_path),
+        CATEGORY_DAILY_TABLE: aggregate_category_views_daily(db, duckdb_path),
+        FUNNEL_TABLE: aggregate_session_funnel(db, duckdb_path),
+    }

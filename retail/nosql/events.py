@@ -1,0 +1,191 @@
+"""Load the extract's web events (`source_web/events.jsonl`) into the `events` collection.
+
+One document per valid event, `_id` = event_id. The rules are silver's (`base_web__events`),
+so the counts here match `silver.rejected_rows` for the same file: a line is rejected when it is
+not valid JSON, has no event_id, has an unknown event type (after trim + lower-case), or repeats
+the event_id of an earlier valid line (the first valid copy is kept). Text is trimmed (blank ->
+null), customer_id is a 32-bit integer or null, an unreadable `ts` is null (the event is kept).
+A bad line is counted, never fatal. Writes are `UpdateOne(..., upsert=True)` with
+`$setOnInsert`, in unordered bulk batches: loading the same file twice leaves the same
+documents, and, as in silver, a later batch repeating an event leaves the kept one as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retail.errors import BadInputError
+from retail.progress import progress_bar
+
+EVENTS_FILE = Path("source_web") / "events.jsonl"
+EVENT_TYPES = frozenset(
+    {"page_view", "product_view", "add_to_cart", "checkout_start", "payment_attempt", "purchase"}
+)
+TEXT_FIELDS = ("session_id", "product_key", "order_number", "device", "page_url")
+INDEXED_FIELDS = ("session_id", "customer_id", "ts", "product_key", "event_type")
+DEFAULT_BATCH_SIZE = 2000
+
+
+@dataclass
+class LoadResult:
+    """What one load did. `rejected()` equals the rows silver rejects for the same file."""
+
+    file: str
+    file_present: bool = True
+    lines: int = 0
+    valid: int = 0
+    inserted: int = 0
+    already_present: int = 0
+    malformed: int = 0
+    missing_event_id: int = 0
+    unknown_event_type: int = 0
+    duplicate_event_id: int = 0
+    first_problems: list[str] = field(default_factory=list)
+
+    def rejected(self) -> int:
+        return (self.malformed + self.missing_event_id + self.unknown_event_type
+                + self.duplicate_event_id)
+
+    def as_metadata(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rejected"] = self.rejected()
+        return data
+
+
+class _Reject(Exception):
+    def __init__(self, kind: str, problem: str) -> None:
+        super().__init__(problem)
+        self.kind = kind
+
+
+def _text(value: Any) -> str | None:
+    """As silver's `clean_text`: trimmed, and None when absent, blank or not a scalar."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return str(value).strip() or None
+
+
+def _integer(value: Any) -> int | None:
+    """As silver's `parse_integer` (`try_cast(... as integer)`): None unless a 32-bit int."""
+    text = _text(value)
+    try:
+        number = int(text) if text is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and -(2**31) <= number < 2**31 else None
+
+
+def _lower(value: Any) -> str | None:
+    text = _text(value)
+    return text.lower() if text is not None else None
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    """ISO 8601 with offset -> aware UTC datetime (BSON date); naive is read as UTC."""
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC).replace(microsecond=parsed.microsecond // 1000 * 1000)
+
+
+def parse_event(line: bytes, batch_id: str, line_number: int) -> dict[str, Any]:
+    """One JSONL line -> the event document; raises `_Reject` for a line silver rejects."""
+    try:
+        record = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Reject("malformed", f"malformed JSON line ({exc})") from None
+    if not isinstance(record, dict):  # valid JSON, but no fields: silver finds no event_id
+        raise _Reject("missing_event_id", "event without an event_id (not a JSON object)")
+    event_id = _text(record.get("event_id"))
+    if not event_id:
+        raise _Reject("missing_event_id", "event without an event_id")
+    event_type = _lower(record.get("event_type"))
+    if event_type not in EVENT_TYPES:
+        raise _Reject("unknown_event_type", f"unknown event type {record.get('event_type')!r}")
+    document: dict[str, Any] = {"_id": event_id}
+    document.update({name: _text(record.get(name)) for name in TEXT_FIELDS})
+    document["event_type"] = event_type
+    document["payment_status"] = _lower(record.get("payment_status"))
+    document["customer_id"] = _integer(record.get("customer_id"))
+    document["ts"] = _timestamp(record.get("ts"))
+    document["batch_id"] = batch_id
+    document["source_line"] = line_number
+    return document
+
+
+def ensure_event_indexes(db: Any) -> None:
+    """Secondary indexes for the lookups the platform makes (idempotent)."""
+    for name in INDEXED_FIELDS:
+        db.events.create_index(name)
+
+
+def _flush(db: Any, batch: list[dict[str, Any]], result: LoadResult) -> None:
+    from pymongo import UpdateOne
+
+    if not batch:
+        return
+    requests = [
+        UpdateOne({"_id": doc["_id"]},
+                  {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}}, upsert=True)
+        for doc in batch
+    ]
+    outcome = db.events.bulk_write(requests, ordered=False)
+    result.inserted += outcome.upserted_count
+    result.already_present += outcome.matched_count
+    batch.clear()
+
+
+def load_events(
+    db: Any,
+    extract_dir: Path,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool | None = None,
+) -> LoadResult:
+    """Stream `events.jsonl` of one extract into `db.events`; an absent file loads nothing."""
+    extract_dir = Path(extract_dir)
+    if not extract_dir.is_dir():
+        raise BadInputError(extract_dir, "extract folder not found")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    path = extract_dir / EVENTS_FILE
+    result = LoadResult(file=str(path))
+    ensure_event_indexes(db)
+    if not path.is_file():
+        result.file_present = False
+        return result
+    seen: set[str] = set()
+    batch: list[dict[str, Any]] = []
+    with path.open("rb") as handle, progress_bar(progress) as bar:
+        task = bar.add_task("Loading events into MongoDB", total=path.stat().st_size)
+        for line_number, line in enumerate(handle, start=1):
+            result.lines += 1
+            bar.advance(task, len(line))
+            try:
+                document = parse_event(line, extract_dir.name, line_number)
+                if document["_id"] in seen:
+                    raise _Reject("duplicate_event_id", f"duplicate event_id {document['_id']}")
+            except _Reject as reject:
+                setattr(result, reject.kind, getattr(result, reject.kind) + 1)
+                if len(result.first_problems) < 5:
+                    result.first_problems.append(f"line {line_number}: {reject}")
+                continue
+            seen.add(document["_id"])
+            result.valid += 1
+            batch.append(document)
+            if len(batch) >= batch_size:
+                _flush(db, batch, result)
+        _flush(db, batch, result)
+    return result

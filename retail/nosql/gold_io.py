@@ -1,0 +1,67 @@
+"""Reading gold and writing `gold.nosql_*` tables in the DuckDB warehouse.
+
+Reads use a read-only connection (dbt or Dagster may be reading too). A write replaces a table
+inside one transaction, so readers see the old table or the new one, never half of one, and a
+failure leaves the previous table as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from retail.errors import RetailError
+from retail.warehouse import connect
+
+
+class GoldNotBuiltError(RetailError):
+    """A gold table the MongoDB layer needs does not exist yet."""
+
+
+def read_only(duckdb_path: Path) -> Any:
+    """A read-only connection with UTC session time zone (dates of timestamps are UTC days)."""
+    if not Path(duckdb_path).is_file():
+        raise GoldNotBuiltError(f"{duckdb_path}: warehouse not found; build it first (dbt build)")
+    con = connect(duckdb_path, read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def existing_tables(con: Any, schema: str = "gold") -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ?", [schema]
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def require_tables(con: Any, duckdb_path: Path, names: Sequence[str]) -> None:
+    missing = sorted(set(names) - existing_tables(con))
+    if missing:
+        raise GoldNotBuiltError(
+            f"{duckdb_path}: gold table(s) {', '.join(missing)} missing; run dbt build first"
+        )
+
+
+def replace_gold_table(
+    duckdb_path: Path, table: str, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]]
+) -> int:
+    """Replace `gold.<table>` with `rows` (column name -> value), typed by `columns` (SQL types)."""
+    import pyarrow as pa
+
+    names = [name for name, _type in columns]
+    data = pa.table({name: [row.get(name) for row in rows] for name in names})
+    select = ", ".join(f'cast("{name}" as {sql_type}) as "{name}"' for name, sql_type in columns)
+    con = connect(duckdb_path)
+    try:
+        con.register("nosql_rows", data)
+        con.execute("begin transaction")
+        con.execute("create schema if not exists gold")
+        con.execute(f'create or replace table gold."{table}" as select {select} from nosql_rows')
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+    return len(rows)

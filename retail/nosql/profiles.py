@@ -1,0 +1,107 @@
+"""Customer-360 documents in `customer_profiles`, rebuilt from gold.
+
+One document per `gold.dim_customers` row, `_id` = customer_id (so a profile is one indexed
+`find_one({"_id": id})`), also indexed on `customer_key` and `customer_number`. It holds the
+demographics and country, lifetime figures, the value tier and RFM segment from
+`gold.customer_segments` (null when the Spark step has not run), and the last 20 orders with
+their lines. The rebuild writes a staging collection and renames it over the live one: readers
+see the old profiles or the new ones, and a failed rebuild leaves the old ones in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from retail.nosql.gold_io import existing_tables, read_only, require_tables
+from retail.nosql.profiles_sql import profiles_query
+from retail.progress import progress_bar
+
+PROFILES = "customer_profiles"
+DEFAULT_BATCH_SIZE = 1000
+_TIER_FIELDS = ("value_tier", "tier")
+_RFM_FIELDS = ("rfm_segment",)
+
+
+def to_bson(value: Any) -> Any:
+    """DuckDB/Arrow Python values -> values BSON can hold (exact decimals, UTC datetimes)."""
+    from bson.decimal128 import Decimal128
+
+    if isinstance(value, dict):
+        return {key: to_bson(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_bson(item) for item in value]
+    if isinstance(value, Decimal):
+        return Decimal128(value)
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return value
+
+
+def _first(mapping: dict[str, Any] | None, names: tuple[str, ...]) -> Any:
+    for name in names:
+        if mapping and mapping.get(name) is not None:
+            return mapping[name]
+    return None
+
+
+def profile_document(row: dict[str, Any]) -> dict[str, Any]:
+    """One query row -> one profile document."""
+    segment = row.get("segment")
+    if segment:
+        segment = {key: value for key, value in segment.items() if key != "customer_key"}
+    lifetime_kpi = row.get("lifetime_kpi")
+    if lifetime_kpi:
+        lifetime_kpi = {key: value for key, value in lifetime_kpi.items() if key != "customer_key"}
+    document = {"_id": row["customer_id"], **row, "segment": segment,
+                "lifetime_kpi": lifetime_kpi,
+                "value_tier": _first(segment, _TIER_FIELDS),
+                "rfm_segment": _first(segment, _RFM_FIELDS)}
+    document["recent_order_count"] = len(row["recent_orders"])
+    return to_bson(document)
+
+
+def _create_indexes(collection: Any) -> None:
+    collection.create_index("customer_key", unique=True)
+    collection.create_index("customer_number")
+    collection.create_index("country")
+
+
+def build_customer_profiles(
+    db: Any, duckdb_path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool | None = None,
+) -> int:
+    """Rebuild `customer_profiles` from gold; returns the number of profiles written."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    staging = db[f"{PROFILES}__staging"]
+    staging.drop()
+    db.create_collection(staging.name)
+    con = read_only(duckdb_path)
+    written = 0
+    try:
+        require_tables(con, duckdb_path, ["dim_customers", "dim_products", "fct_sales"])
+        tables = existing_tables(con)
+        (total,) = con.execute("select count(*) from gold.dim_customers").fetchone()
+        query = profiles_query("customer_segments" in tables, "kpi_customer_lifetime" in tables)
+        reader = con.sql(query).to_arrow_reader(batch_size)
+        with progress_bar(progress) as bar:
+            task = bar.add_task("Building customer profiles", total=total)
+            for batch in reader:
+                documents = [profile_document(row) for row in batch.to_pylist()]
+                if documents:
+                    staging.insert_many(documents, ordered=False)
+                written += len(documents)
+                bar.advance(task, len(documents))
+    except BaseException:
+        staging.drop()
+        raise
+    finally:
+        con.close()
+    _create_indexes(staging)
+    staging.rename(PROFILES, dropTarget=True)
+    return written

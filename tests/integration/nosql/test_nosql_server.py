@@ -1,0 +1,88 @@
+"""The server lifecycle: embedded SecantusDB (real wire protocol) and credential redaction."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from nosql_fixtures import settings_under
+
+from retail.errors import RetailError
+from retail.nosql import MongoUnavailableError, database_name, mongo_client, mongo_database
+from retail.nosql.redact import redact_text, redact_uri
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_embedded_server_keeps_documents_between_runs(tmp_path: Path) -> None:
+    settings = settings_under(tmp_path)
+    with mongo_database(settings) as db:
+        assert db.name == "retail"
+        db.things.insert_one({"_id": 1, "name": "kept"})
+    assert (settings.mongo_data_dir / "secantus").is_dir()
+    with mongo_database(settings) as db:
+        assert db.things.find_one({"_id": 1}) == {"_id": 1, "name": "kept"}
+
+
+def test_nested_use_in_one_process_shares_one_server(tmp_path: Path) -> None:
+    settings = settings_under(tmp_path)
+    with mongo_client(settings) as outer, mongo_client(settings) as inner:
+        assert outer.address == inner.address
+        inner.retail.things.insert_one({"_id": "x"})
+        assert outer.retail.things.count_documents({}) == 1
+    with mongo_client(settings) as again:  # stopped and restarted: a fresh port is fine
+        assert again.retail.things.count_documents({}) == 1
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (None, "retail"),
+        ("mongodb://localhost:27017", "retail"),
+        ("mongodb://localhost:27017/", "retail"),
+        ("mongodb://u:p@h1:1,h2:2/shop?authSource=admin", "shop"),
+        ("mongodb+srv://u:p%2Fq@cluster.example.net/analytics", "analytics"),
+    ],
+)
+def test_database_name_comes_from_the_uri(uri: str | None, expected: str) -> None:
+    assert database_name(uri) == expected
+
+
+def test_uri_redaction_masks_passwords_and_secret_options() -> None:
+    uri = ("mongodb://alice:pa%40ss@h1:1,h2:2/shop?authSource=admin"
+           "&tlsCertificateKeyFilePassword=keypw&appname=x")
+    redacted = redact_uri(uri)
+    assert redacted == ("mongodb://alice:***@h1:1,h2:2/shop?authSource=admin"
+                        "&tlsCertificateKeyFilePassword=***&appname=x")
+    message = f"auth failed for pa@ss (pa%40ss) at {uri}; key keypw"
+    cleaned = redact_text(message, uri)
+    for secret in ("pa@ss", "pa%40ss", "keypw"):
+        assert secret not in cleaned
+    assert "alice" in cleaned
+    assert redact_uri("mongodb://h:1/db") == "mongodb://h:1/db"
+
+
+def test_unreachable_server_error_names_it_without_the_password(tmp_path: Path) -> None:
+    port = _closed_port()
+    uri = f"mongodb://alice:Sup3rSecret@127.0.0.1:{port}/shop?serverSelectionTimeoutMS=300"
+    settings = settings_under(tmp_path, uri)
+    with pytest.raises(MongoUnavailableError) as caught, mongo_client(settings):
+        pass
+    message = str(caught.value)
+    assert isinstance(caught.value, RetailError)
+    assert f"127.0.0.1:{port}" in message and "alice:***@" in message
+    assert "Sup3rSecret" not in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_invalid_uri_error_has_no_password(tmp_path: Path) -> None:
+    settings = settings_under(tmp_path, "mongodb://bob:Hunter2Secret@127.0.0.1:notaport/")
+    with pytest.raises(MongoUnavailableError) as caught, mongo_client(settings):
+        pass
+    assert "Hunter2Secret" not in str(caught.value)
+    assert "bob:***@" in str(caught.value)
