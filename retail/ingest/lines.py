@@ -1,0 +1,89 @@
+"""Physical line numbers: cheap checks on the fast path, exact Python passes on the rare paths.
+
+DuckDB numbers CSV *records*; `_source_row` must be the file's *line*. The two agree unless a
+quoted value spans lines or a blank line sits between records (DuckDB skips it). `scan_shape`
+answers "could they disagree?" with two memchr-speed scans of the mapped file, so an ordinary
+extract pays almost nothing. Only when they could do we walk the file with Python's csv module
+(`record_start_lines`), and the `locate_*` helpers run only after DuckDB has already refused
+a file, to name the exact line.
+"""
+
+from __future__ import annotations
+
+import csv
+import mmap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+csv.field_size_limit(1 << 30)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the byte scan found: quote characters anywhere, blank lines between records."""
+
+    has_quote: bool
+    has_blank_line: bool
+
+
+def scan_shape(path: Path) -> Shape:
+    """Look for `"` and for an empty line before the end (trailing blank lines are harmless)."""
+    if path.stat().st_size == 0:
+        return Shape(False, False)
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        end = len(mm)
+        while end and mm[end - 1] in (0x0A, 0x0D):
+            end -= 1
+        blank = any(mm.find(pattern, 0, end) >= 0 for pattern in (b"\n\n", b"\n\r\n", b"\r\r"))
+        return Shape(has_quote=mm.find(b'"') >= 0, has_blank_line=blank)
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(start line, fields) of each record after the header; blank lines skipped, as DuckDB does."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        next(reader, None)
+        previous_end = reader.line_num
+        for row in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if row:
+                yield start, row
+
+
+def record_start_lines(path: Path) -> list[int]:
+    """The physical line on which each record starts, in file order (record i -> list[i])."""
+    return [start for start, _ in _records(path)]
+
+
+def locate_ragged(path: Path, width: int) -> tuple[int, int] | None:
+    """(line, field count) of the first record whose width is not `width`, if any."""
+    try:
+        for start, row in _records(path):
+            if len(row) != width:
+                return start, len(row)
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    return None
+
+
+def locate_bad_utf8(path: Path) -> tuple[int, str] | None:
+    """(line, description) of the first line that is not valid UTF-8, if any."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.end].hex(" ")
+                return number, f"byte(s) {bad} at column {exc.start + 1} are not valid UTF-8"
+    return None
+
+
+def locate_stray_carriage_return(path: Path) -> int | None:
+    """Line of the first CR that is not part of CRLF in a file that otherwise ends lines with LF."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            body = raw[:-2] if raw.endswith(b"\r\n") else raw
+            if b"\r" in body:
+                return number
+    return None
