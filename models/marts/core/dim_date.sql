@@ -1,0 +1,87 @@
+-- One row per calendar day from the earliest to the latest date used by any fact (orders,
+-- shipping, due, returns, web events), plus the unknown member (date_key -1) that facts point
+-- at when their date is invalid.
+
+with
+
+sales as (
+    select * from {{ ref('stg_crm__sales') }}
+),
+
+returns as (
+    select * from {{ ref('stg_erp__returns') }}
+),
+
+web_events as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+fact_dates as (
+    select order_date as fact_date from sales
+    union all
+    select ship_date from sales
+    union all
+    select due_date from sales
+    union all
+    select return_date from returns
+    union all
+    select cast(timezone('UTC', event_at) as date) from web_events
+),
+
+date_range as (
+    select
+        min(fact_date) as first_date,
+        max(fact_date) as last_date,
+    from fact_dates
+),
+
+calendar_days as (
+    select cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date) as calendar_date
+    from date_range
+    where first_date is not null
+),
+
+known_days as (
+    select
+        cast(strftime(calendar_date, '%Y%m%d') as integer) as date_key,
+        calendar_date,
+        cast(year(calendar_date) as integer) as year,
+        cast(quarter(calendar_date) as integer) as quarter,
+        cast(month(calendar_date) as integer) as month,
+        monthname(calendar_date) as month_name,
+        strftime(calendar_date, '%Y-%m') as year_month,
+        cast(date_trunc('month', calendar_date) as date) as month_start_date,
+        cast(day(calendar_date) as integer) as day_of_month,
+        cast(isodow(calendar_date) as integer) as day_of_week,
+        dayname(calendar_date) as day_name,
+        cast(weekofyear(calendar_date) as integer) as iso_week,
+        isodow(calendar_date) in (6, 7) as is_weekend,
+        false as is_unknown,
+    from calendar_days
+),
+
+unknown_day as (
+    select
+        -1 as date_key,
+        cast(null as date) as calendar_date,
+        cast(null as integer) as year,
+        cast(null as integer) as quarter,
+        cast(null as integer) as month,
+        'Unknown' as month_name,
+        'Unknown' as year_month,
+        cast(null as date) as month_start_date,
+        cast(null as integer) as day_of_month,
+        cast(null as integer) as day_of_week,
+        'Unknown' as day_name,
+        cast(null as integer) as iso_week,
+        cast(null as boolean) as is_weekend,
+        true as is_unknown,
+),
+
+final as (
+    select * from unknown_day
+    union all
+    select * from known_days
+)
+
+select * from final

@@ -1,0 +1,94 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+-- One row per valid, deduplicated web event (event_id); empty when the extract has no web file.
+-- product_key is the product's current version (an event has no order date to pin a version).
+-- event_date_key is the event's calendar day in UTC.
+--
+-- Incremental: a run (re)writes the events of batches not loaded yet, and the events of products
+-- that got a new (current) version in such a batch. A full rebuild gives the same rows.
+
+with
+
+events as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+product_versions as (
+    select * from {{ ref('stg_crm__products') }}
+),
+
+current_products as (
+    select product_number, product_key
+    from products
+    where is_current
+),
+
+{% if is_incremental() %}
+
+loaded_batches as (
+    select distinct _batch_id from {{ this }}
+),
+
+products_with_new_versions as (
+    select distinct product_number
+    from product_versions
+    where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
+),
+
+events_to_load as (
+    select *
+    from events
+    where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
+        or product_number in (
+            select products_with_new_versions.product_number from products_with_new_versions
+        )
+),
+
+{% else %}
+
+events_to_load as (
+    select * from events
+),
+
+{% endif %}
+
+events_joined as (
+    select
+        events_to_load.*,
+        current_products.product_key,
+    from events_to_load
+    left join current_products
+        on events_to_load.product_number = current_products.product_number
+),
+
+final as (
+    select
+        cast(event_id as varchar) as event_id,
+        cast(session_id as varchar) as session_id,
+        cast(
+            case when customer_id is not null then {{ generate_surrogate_key(['customer_id']) }} end
+            as varchar
+        ) as customer_key,
+        cast(product_key as varchar) as product_key,
+        cast(event_type as varchar) as event_type,
+        cast(order_number as varchar) as order_number,
+        cast(payment_status as varchar) as payment_status,
+        cast(event_at as timestamp with time zone) as event_at,
+        {{ date_key("cast(timezone('UTC', event_at) as date)") }} as event_date_key,
+        cast(device as varchar) as device,
+        cast(page_url as varchar) as page_url,
+        cast(_batch_id as varchar) as _batch_id,
+    from events_joined
+)
+
+select * from final
