@@ -1,0 +1,96 @@
+"""CRM `cust_info.csv` rows for a block of customers, with the CRM's typical defects.
+
+Each customer has one complete row (the truth: its create date is the latest). Defects:
+names padded with spaces, blank gender or marital status on the true row, an older partial
+row for the same cst_id (earlier create date, blank gender/marital/last name), and junk rows
+with a blank cst_id and a meaningless key. Counts go into `defects`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generators.config import DefectRates
+from generators.customers import Customers
+from generators.textout import iso_date, text
+
+CUST_INFO_HEADER = (
+    "cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date"
+)
+PADDINGS = pa.array([" ", "  ", "   "])
+
+
+def pad_names(rng: np.random.Generator, names: pa.Array, rate: float) -> tuple[pa.Array, int]:
+    """Leading or trailing spaces on a `rate` share of names."""
+    hit = rng.random(len(names)) < rate
+    n = int(hit.sum())
+    if n == 0:
+        return names, 0
+    pad = PADDINGS.take(pa.array(rng.integers(0, len(PADDINGS), len(names))))
+    lead = rng.random(len(names)) < 0.5
+    padded = pc.if_else(
+        pa.array(lead),
+        pc.binary_join_element_wise(pad, names, ""),
+        pc.binary_join_element_wise(names, pad, ""),
+    )
+    return pc.if_else(pa.array(hit), padded, names), n
+
+
+def junk_keys(rng: np.random.Generator, n: int) -> pa.Array:
+    prefix = np.array(["SF", "PO", "XX", ""])[rng.integers(0, 4, n)]
+    return pa.array(np.char.add(prefix, rng.integers(10, 99_999_999, n).astype(str)))
+
+
+def cust_info_columns(
+    rng: np.random.Generator,
+    cust: Customers,
+    create_day: np.ndarray,
+    rates: DefectRates,
+    defects: Counter,
+    update_marital: bool = False,
+) -> list[pa.Array]:
+    """The rows of one block, in cst_id order with partial rows just before their true row.
+
+    `update_marital` writes a new, complete version of existing customers (a follow-on
+    batch): marital status becomes 'M' and no partial or junk rows are added.
+    """
+    n = len(cust.ids)
+    first, spaced_first = pad_names(rng, pa.array(cust.first_name), rates.name_spaces)
+    last, spaced_last = pad_names(rng, pa.array(cust.last_name), rates.name_spaces)
+    defects["crm_name_spaces"] += spaced_first + spaced_last
+    blank_gender = rng.random(n) < rates.blank_gender
+    blank_marital = rng.random(n) < rates.blank_marital
+    defects["crm_blank_gender"] += int(blank_gender.sum())
+    defects["crm_blank_marital"] += int(blank_marital.sum())
+    marital = np.full(n, "M") if update_marital else cust.marital
+    ids, keys = cust.ids, cust.keys
+    columns = [
+        text(ids), keys, first, last,
+        text(marital, blank_marital), text(cust.gender, blank_gender), iso_date(create_day),
+    ]
+    if update_marital:
+        return columns
+
+    dup = np.flatnonzero(rng.random(n) < rates.partial_duplicate)
+    n_junk = int(rng.binomial(n, rates.junk_row))
+    defects["crm_partial_duplicate"] += len(dup)
+    defects["crm_junk_row"] += n_junk
+    blank = pa.nulls(len(dup), pa.string())
+    dup_columns = [
+        text(ids[dup]), keys.take(pa.array(dup)), pa.array(cust.first_name[dup]), blank,
+        blank, blank, iso_date(create_day[dup] - rng.integers(1, 365, len(dup))),
+    ]
+    junk_blank = pa.nulls(n_junk, pa.string())
+    junk_columns = [junk_blank, junk_keys(rng, n_junk)] + [junk_blank] * 5
+    position = np.concatenate([
+        np.arange(n) * 4 + 2, dup * 4 + 1, rng.integers(0, n, n_junk) * 4 + 3,
+    ])
+    order = pa.array(np.argsort(position, kind="stable"))
+    return [
+        pa.concat_arrays([a, b, c]).take(order)
+        for a, b, c in zip(columns, dup_columns, junk_columns, strict=True)
+    ]

@@ -1,0 +1,93 @@
+"""CRM `sales_details.csv` and ERP `RET_ORD_Q1.csv` rows for one chunk, with sales defects.
+
+Every line gets at most one amount defect and at most one date defect, so each is counted
+exactly once and every amount stays repairable (DESIGN.md): a blank/zero price only ever
+appears with a correct sales amount, and a wrong sales amount only with a usable price.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generators.config import DefectRates
+from generators.sales import SalesChunk
+from generators.textout import iso_date, text, yyyymmdd
+
+SALES_HEADER = (
+    "sls_ord_num,sls_prd_key,sls_cust_id,sls_order_dt,sls_ship_dt,sls_due_dt,"
+    "sls_sales,sls_quantity,sls_price"
+)
+RETURNS_HEADER = "ORD_NUM,PRD_KEY,RET_DT,RET_QTY,REASON"
+AMOUNT_DEFECTS = (
+    "sales_blank", "sales_zero", "sales_negative", "sales_mismatch",
+    "price_blank", "price_zero", "price_negative",
+)
+DATE_DEFECTS = (
+    "order_date_zero", "order_date_bad", "ship_date_bad", "ship_before_order", "due_before_order",
+)
+
+
+def _pick_kind(rng: np.random.Generator, n: int, rates: list[float]) -> np.ndarray:
+    """Per row, the index of the defect it gets, or len(rates) for none."""
+    return np.searchsorted(np.cumsum(rates), rng.random(n), side="right")
+
+
+def order_numbers(seq: np.ndarray) -> pa.Array:
+    return pc.binary_join_element_wise("SO", text(seq), "")
+
+
+def sales_columns(
+    rng: np.random.Generator,
+    chunk: SalesChunk,
+    product_numbers: pa.Array,
+    rates: DefectRates,
+    defects: Counter,
+) -> list[pa.Array | np.ndarray]:
+    n = len(chunk.l_order)
+    qty, price, sales = chunk.l_quantity, chunk.l_price, chunk.l_sales
+    kind = _pick_kind(rng, n, [getattr(rates, k) for k in AMOUNT_DEFECTS])
+    sales_out = np.select(
+        [kind == 1, kind == 2, kind == 3],
+        [0, -sales, sales + 1 + (rng.random(n) * price).astype(np.int64)],
+        sales,
+    )
+    price_out = np.select([kind == 5, kind == 6], [0, -price], price)
+    for i, name in enumerate(AMOUNT_DEFECTS):
+        defects[f"crm_{name}"] += int((kind == i).sum())
+
+    order_day = chunk.o_day[chunk.l_order]
+    dates = [yyyymmdd(order_day), yyyymmdd(chunk.o_ship[chunk.l_order]),
+             yyyymmdd(chunk.o_due[chunk.l_order])]
+    dkind = _pick_kind(rng, n, [getattr(rates, k) for k in DATE_DEFECTS])
+    short = rng.integers(1_000, 9_999_999, n)  # fewer than eight digits
+    earlier = yyyymmdd(order_day - rng.integers(1, 30, n))
+    dates[0] = np.select([dkind == 0, dkind == 1], [0, short], dates[0])
+    dates[1] = np.select([dkind == 2, dkind == 3], [short, earlier], dates[1])
+    dates[2] = np.where(dkind == 4, earlier, dates[2])
+    for i, name in enumerate(DATE_DEFECTS):
+        defects[f"crm_{name}"] += int((dkind == i).sum())
+
+    return [
+        order_numbers(chunk.o_seq[chunk.l_order]),
+        product_numbers.take(pa.array(chunk.l_product)),
+        chunk.o_customer[chunk.l_order],
+        *dates,
+        text(sales_out, kind == 0),
+        qty,
+        text(price_out, kind == 4),
+    ]
+
+
+def returns_columns(chunk: SalesChunk, product_numbers: pa.Array) -> list[pa.Array]:
+    line = chunk.r_line
+    return [
+        order_numbers(chunk.o_seq[chunk.l_order[line]]),
+        product_numbers.take(pa.array(chunk.l_product[line])),
+        iso_date(chunk.r_day),
+        text(chunk.r_quantity),
+        pa.array(chunk.r_reason),
+    ]
