@@ -1,0 +1,127 @@
+"""One segmentation run: export from gold, score in Spark, swap the output in atomically.
+
+The new Parquet is written beside the old one and only renamed into `settings.segments_dir`
+after Spark finished and DuckDB could read it back, so a failed run leaves the last good
+output in place (DESIGN.md: a failed step leaves the last good outputs as they were).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from retail.errors import RetailError
+from retail.segmentation.config import TierThresholds
+from retail.segmentation.extract import export_purchases
+from retail.segmentation.session import check_java, spark_target, start_session
+from retail.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """What a run produced, and where its time went (for the CLI, Dagster metadata, benchmarks)."""
+
+    output_dir: Path
+    customers: int
+    tier_counts: dict[str, int]
+    segment_counts: dict[str, int]
+    reference_date: date | None
+    purchase_rows: int
+    return_rows: int
+    sales_without_customer: int
+    spark_mode: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _summarise(output_dir: Path) -> tuple[int, dict[str, int], dict[str, int], date | None]:
+    """Read the written Parquet back with DuckDB: proves it is readable before it goes live."""
+    files = sorted(output_dir.glob("*.parquet"))
+    if not files:
+        raise RetailError(f"{output_dir}: Spark wrote no Parquet file")
+    con = duckdb.connect()
+    try:
+        names = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        source = f"read_parquet([{names}])"
+        customers, reference = con.execute(
+            f"select count(*), max(reference_date) from {source}").fetchone() or (0, None)
+        tiers, segments = (
+            dict(con.execute(f"select {column}, count(*) from {source} group by 1").fetchall())
+            for column in ("value_tier", "rfm_segment")
+        )
+    finally:
+        con.close()
+    return int(customers), tiers, segments, reference
+
+
+def _swap_in(new_dir: Path, target: Path) -> None:
+    """Replace `target` by `new_dir` with two renames; the old copy is deleted last."""
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        target.rename(old)
+    new_dir.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run_segmentation(
+    settings: Settings,
+    spark: SparkSession | None = None,
+    thresholds: TierThresholds | None = None,
+) -> SegmentationResult:
+    """Segment every purchasing customer of the warehouse of `settings`.
+
+    `spark`: an existing session to use (tests, Dagster resources); it is left running. Without
+    one, a session is started for this run (local, SPARK_MASTER or SPARK_REMOTE) and stopped.
+    `thresholds`: default from dbt_project.yml vars, the same the dbt check uses.
+    """
+    thresholds = thresholds or TierThresholds.from_dbt_project()
+    target = settings.segments_dir
+    workspace = target.parent / f".run-{uuid.uuid4().hex[:12]}"
+    timings: dict[str, float] = {}
+    own_session = spark is None
+    if own_session and spark_target(settings).mode != "connect":
+        check_java()  # fail in a second, before the export, when Java is missing
+    try:
+        started = time.perf_counter()
+        extract = export_purchases(settings.duckdb_path, workspace / "input")
+        timings["export_seconds"] = time.perf_counter() - started
+        if spark is None:
+            started = time.perf_counter()
+            spark = start_session(settings)
+            timings["spark_startup_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _score_to_parquet(spark, extract.purchases, extract.returns,
+                          workspace / "output", thresholds)
+        timings["spark_job_seconds"] = time.perf_counter() - started
+        customers, tiers, segments, reference = _summarise(workspace / "output")
+        _swap_in(workspace / "output", target)
+    finally:
+        if own_session and spark is not None:
+            spark.stop()
+        shutil.rmtree(workspace, ignore_errors=True)
+    return SegmentationResult(
+        output_dir=target, customers=customers, tier_counts=tiers, segment_counts=segments,
+        reference_date=reference, purchase_rows=extract.purchase_rows,
+        return_rows=extract.return_rows, sales_without_customer=extract.sales_without_customer,
+        spark_mode=spark_target(settings).mode if own_session else "given", timings=timings,
+    )
+
+
+def _score_to_parquet(
+    spark: SparkSession, purchases: Path, returns: Path, out: Path, thresholds: TierThresholds
+) -> None:
+    from retail.segmentation.scoring import segment_customers
+
+    result = segment_customers(
+        spark.read.parquet(str(purchases)), spark.read.parquet(str(returns)), thresholds
+    )
+    result.write.mode("overwrite").parquet(str(out))

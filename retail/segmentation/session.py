@@ -1,0 +1,154 @@
+"""Starting the one Spark session of a segmentation run: local, a classic master, or Spark Connect.
+
+Why a module of its own: the three ways to reach Spark need different things. A local or
+classic-master session starts a JVM on this machine, so Java 17+ must be there and we check it
+*before* Spark does (Spark's own failure is a py4j stack trace that never says "install Java").
+A Spark Connect session (`SPARK_REMOTE=sc://host:port`) is a gRPC client: no local Java, and the
+cluster keeps its own tuning. Only the local default is tuned for a small machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from retail.errors import RetailError
+from retail.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+MIN_JAVA = 17
+INSTALL_HINT = (
+    "Install a JDK or JRE 17 or newer (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`; "
+    "macOS: `brew install openjdk@17`) and put its `java` on PATH or set JAVA_HOME to it. "
+    "Or run against a Spark cluster with SPARK_REMOTE=sc://host:port (no local Java needed)."
+)
+# Local mode on a shared 2-core machine: few shuffle partitions, no UI, no console progress.
+LOCAL_CONF = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.session.timeZone": "UTC",
+}
+# Start-up chatter (native-hadoop warnings, "Setting default log level") goes to stderr before
+# setLogLevel can run; a log4j2 file handed to the driver JVM silences it from the start.
+LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+"""
+
+
+@dataclass(frozen=True)
+class SparkTarget:
+    """Where the session goes: mode is 'connect', 'master' or 'local'; url is the address."""
+
+    mode: str
+    url: str
+
+
+def spark_target(settings: Settings) -> SparkTarget:
+    if settings.spark_remote:
+        return SparkTarget("connect", settings.spark_remote)
+    if settings.spark_master and not settings.spark_master.startswith("local"):
+        return SparkTarget("master", settings.spark_master)
+    return SparkTarget("local", settings.spark_master or "local[*]")
+
+
+def parse_java_version(output: str) -> int | None:
+    """Major version from `java -version` output: '1.8.0_392' -> 8, '17.0.15' -> 17."""
+    match = re.search(r'version "(\d+)(?:\.(\d+))?[^"]*"', output)
+    if not match:
+        return None
+    major = int(match.group(1))
+    if major == 1 and match.group(2):
+        major = int(match.group(2))
+    return major
+
+
+def find_java(env: dict[str, str] | None = None) -> str:
+    """The java Spark's launcher will use: $JAVA_HOME/bin/java when JAVA_HOME is set, else PATH."""
+    env = dict(os.environ if env is None else env)
+    java_home = env.get("JAVA_HOME")
+    if java_home:
+        java = Path(java_home) / "bin" / "java"
+        if not java.is_file():
+            raise RetailError(
+                f"Spark needs Java {MIN_JAVA}+, but JAVA_HOME={java_home} has no bin/java. "
+                + INSTALL_HINT
+            )
+        return str(java)
+    java = shutil.which("java", path=env.get("PATH"))
+    if java is None:
+        raise RetailError(
+            f"Spark needs Java {MIN_JAVA}+, and no Java was found (JAVA_HOME is not set and "
+            "`java` is not on PATH). " + INSTALL_HINT
+        )
+    return java
+
+
+def check_java(env: dict[str, str] | None = None) -> int:
+    """Fail with a plain message unless Spark would start Java >= 17; returns the major version."""
+    java = find_java(env)
+    try:
+        proc = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        raise RetailError(f"Spark needs Java {MIN_JAVA}+, but {java} does not run ({exc}). "
+                          + INSTALL_HINT) from exc
+    version = parse_java_version(proc.stderr + proc.stdout)
+    if proc.returncode != 0 or version is None:
+        raise RetailError(f"Spark needs Java {MIN_JAVA}+, but `{java} -version` did not report a "
+                          "version. " + INSTALL_HINT)
+    if version < MIN_JAVA:
+        raise RetailError(f"Spark needs Java {MIN_JAVA}+, but {java} is Java {version}. "
+                          + INSTALL_HINT)
+    return version
+
+
+def start_session(settings: Settings, driver_memory: str = "1g") -> SparkSession:
+    """One SparkSession for one run; the caller stops it (see `pipeline.run_segmentation`)."""
+    from pyspark.sql import SparkSession
+
+    # pyspark 4.3 warns about pandas 3 on import; segmentation never uses pandas.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    target = spark_target(settings)
+    if target.mode == "connect":
+        try:
+            return SparkSession.builder.remote(target.url).appName("retail-segmentation").create()
+        except Exception as exc:  # grpc and pyspark raise several kinds; all mean "unreachable"
+            raise RetailError(f"cannot reach Spark Connect at {target.url}: {exc}") from exc
+    check_java()
+    log_config = Path(tempfile.gettempdir()) / "retail-spark-log4j2.properties"
+    log_config.write_text(LOG4J2)
+    builder = (
+        SparkSession.builder.master(target.url)
+        .appName("retail-segmentation")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
+    )
+    if target.mode == "local":
+        builder = builder.config("spark.driver.memory", driver_memory)
+        for key, value in LOCAL_CONF.items():
+            builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM failed to start: py4j/pyspark errors vary by cause
+        raise RetailError(f"Spark failed to start ({target.mode} {target.url}): {exc}") from exc
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

@@ -1,0 +1,71 @@
+"""Hand-made gold tables (COMMON.md columns) in a real DuckDB file, for segmentation tests.
+
+Only the columns segmentation reads carry meaning; the rest hold plausible constants so the
+tables look like what the dbt gold layer builds.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from retail.settings import Settings
+
+Sale = tuple[str, str, date | None, float]  # order_number, customer_key, order_date, sales_amount
+Return = tuple[str, str, float]  # order_number, customer_key, return_amount
+
+
+def settings_under(root: Path, **extra: str) -> Settings:
+    """Settings with every path under `root` (pytest cannot import tests/conftest.py by name)."""
+    env = {
+        "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
+        "RETAIL_RAW_DIR": str(root / "landing"),
+        "RETAIL_EXPORT_DIR": str(root / "exports"),
+        "RETAIL_DATA_DIR": str(root / "data"),
+    }
+    return Settings.from_env({**env, **extra})
+
+
+def write_gold(duckdb_path: Path, customer_keys: list[str], sales: list[Sale],
+               returns: list[Return]) -> None:
+    """Create gold.dim_customers, gold.fct_sales and gold.fct_returns holding exactly these rows."""
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        con.execute("create schema if not exists gold")
+        con.execute("""
+            create or replace table gold.dim_customers (
+                customer_key varchar, customer_id integer, customer_number varchar,
+                first_name varchar, last_name varchar, country varchar, marital_status varchar,
+                gender varchar, birthdate date, create_date date)""")
+        con.executemany(
+            "insert into gold.dim_customers values (?, ?, ?, 'Ann', 'Lee', 'Germany', 'Single',"
+            " 'Female', date '1980-01-01', date '2022-01-01')",
+            [(key, 11000 + i, f"AW{11000 + i:08d}") for i, key in enumerate(customer_keys)],
+        )
+        con.execute("""
+            create or replace table gold.fct_sales (
+                order_number varchar, customer_key varchar, product_key varchar,
+                order_date date, ship_date date, due_date date, order_date_key integer,
+                ship_date_key integer, due_date_key integer, quantity integer,
+                unit_price decimal(18,2), sales_amount decimal(18,2), unit_cost integer,
+                gross_margin decimal(18,2), channel varchar)""")
+        con.executemany(
+            "insert into gold.fct_sales values (?, ?, 'p1', ?, null, null, -1, -1, -1, 1, ?, ?,"
+            " 0, ?, 'Store')",
+            [(order, key, day, amount, amount, amount) for order, key, day, amount in sales],
+        )
+        con.execute("""
+            create or replace table gold.fct_returns (
+                return_key varchar, order_number varchar, customer_key varchar,
+                product_key varchar, return_date date, return_date_key integer,
+                return_quantity integer, return_reason varchar, return_amount decimal(18,2))""")
+        con.executemany(
+            "insert into gold.fct_returns values (md5(? || ?), ?, ?, 'p1', date '2025-12-31',"
+            " 20251231, 1, 'Damaged', ?)",
+            [(order, str(i), order, key, amount) for i, (order, key, amount) in enumerate(returns)],
+        )
+    finally:
+        con.close()
