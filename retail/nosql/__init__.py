@@ -15,6 +15,7 @@ from retail.nosql.aggregations import (
     aggregate_session_funnel,
     run_aggregations,
 )
+from retail.nosql.checks import ConsistencyReport, check_against_dbt
 from retail.nosql.events import LoadResult, load_events
 from retail.nosql.profiles import build_customer_profiles
 from retail.nosql.redact import redact_text, redact_uri
@@ -26,12 +27,14 @@ from retail.nosql.server import (
 )
 
 __all__ = [
+    "ConsistencyReport",
     "LoadResult",
     "MongoUnavailableError",
     "aggregate_category_views_daily",
     "aggregate_most_viewed_products",
     "aggregate_session_funnel",
     "build_customer_profiles",
+    "check_against_dbt",
     "database_name",
     "load_events",
     "mongo_client",

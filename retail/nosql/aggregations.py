@@ -5,7 +5,8 @@ Tables (each replaced atomically on every run):
   category, subcategory, views, sessions: one row per viewed product number.
 - `gold.nosql_category_views_daily`: view_date (UTC day), category, views, products.
 - `gold.nosql_session_funnel`: step_order, step, sessions, conversion_from_previous,
-  payment_failure_rate (same on every row): one row per funnel step, as `gold.kpi_web_funnel`.
+  payment_attempts, failed_payments, payment_failure_rate: the columns and definitions of
+  `gold.kpi_web_funnel`, one row per step.
 
 Product names and categories come from a small `products` collection, refreshed from the
 current rows of `gold.dim_products` before each pipeline that joins it.
@@ -33,8 +34,21 @@ _CATEGORY_DAILY_COLUMNS = (
 )
 _FUNNEL_COLUMNS = (
     ("step_order", "INTEGER"), ("step", "VARCHAR"), ("sessions", "BIGINT"),
-    ("conversion_from_previous", "DOUBLE"), ("payment_failure_rate", "DOUBLE"),
+    ("payment_attempts", "BIGINT"), ("failed_payments", "BIGINT"),
 )
+# the ratios exactly as kpi_web_funnel computes them (DuckDB arithmetic and rounding)
+_FUNNEL_SQL = """
+select
+    step_order, step, sessions,
+    case when lag(sessions) over (order by step_order) > 0
+        then round(sessions / lag(sessions) over (order by step_order), 4)
+    end as conversion_from_previous,
+    payment_attempts, failed_payments,
+    case when payment_attempts > 0 then round(failed_payments / payment_attempts, 4)
+    end as payment_failure_rate
+from typed
+order by step_order
+"""
 
 
 def refresh_product_lookup(db: Any, duckdb_path: Path) -> int:
@@ -79,23 +93,19 @@ def aggregate_category_views_daily(db: Any, duckdb_path: Path) -> int:
 def funnel_rows(db: Any) -> list[dict[str, Any]]:
     """The session funnel computed in MongoDB, one row per step (zeros when no events)."""
     totals = next(iter(db.events.aggregate(pipelines.session_funnel())), {})
-    attempts = totals.get("payment_attempts", 0)
-    failure_rate = totals.get("failed_payments", 0) / attempts if attempts else None
-    rows: list[dict[str, Any]] = []
-    previous: int | None = None
-    for order, step, _condition in pipelines.FUNNEL_STEPS:
-        sessions = int(totals.get(step, 0))
-        conversion = sessions / previous if previous else None
-        rows.append({"step_order": order, "step": step, "sessions": sessions,
-                     "conversion_from_previous": conversion,
-                     "payment_failure_rate": failure_rate})
-        previous = sessions
-    return rows
+    return [
+        {"step_order": order, "step": step, "sessions": int(totals.get(step, 0)),
+         "payment_attempts": int(totals.get("payment_attempts", 0)),
+         "failed_payments": int(totals.get("failed_payments", 0))}
+        for order, step, _condition in pipelines.FUNNEL_STEPS
+    ]
 
 
 def aggregate_session_funnel(db: Any, duckdb_path: Path) -> int:
-    """Session funnel -> `gold.nosql_session_funnel`."""
-    return replace_gold_table(duckdb_path, FUNNEL_TABLE, _FUNNEL_COLUMNS, funnel_rows(db))
+    """Session funnel -> `gold.nosql_session_funnel` (the columns of `gold.kpi_web_funnel`)."""
+    return replace_gold_table(
+        duckdb_path, FUNNEL_TABLE, _FUNNEL_COLUMNS, funnel_rows(db), finish_sql=_FUNNEL_SQL
+    )
 
 
 def run_aggregations(db: Any, duckdb_path: Path) -> dict[str, int]:

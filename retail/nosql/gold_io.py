@@ -44,9 +44,17 @@ def require_tables(con: Any, duckdb_path: Path, names: Sequence[str]) -> None:
 
 
 def replace_gold_table(
-    duckdb_path: Path, table: str, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]]
+    duckdb_path: Path,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: list[dict[str, Any]],
+    finish_sql: str = "select * from typed",
 ) -> int:
-    """Replace `gold.<table>` with `rows` (column name -> value), typed by `columns` (SQL types)."""
+    """Replace `gold.<table>` with `rows` (column name -> value), typed by `columns` (SQL types).
+
+    `finish_sql` selects the table from the CTE `typed` (the rows, cast): derived columns are
+    computed there, in SQL, when they must match a dbt model's arithmetic exactly.
+    """
     import pyarrow as pa
 
     names = [name for name, _type in columns]
@@ -57,7 +65,10 @@ def replace_gold_table(
         con.register("nosql_rows", data)
         con.execute("begin transaction")
         con.execute("create schema if not exists gold")
-        con.execute(f'create or replace table gold."{table}" as select {select} from nosql_rows')
+        con.execute(
+            f'create or replace table gold."{table}" as '
+            f"with typed as (select {select} from nosql_rows) {finish_sql}"
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

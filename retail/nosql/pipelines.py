@@ -12,9 +12,9 @@ from typing import Any
 
 PRODUCTS_COLLECTION = "products"
 
-# (step_order, step, the event condition that puts a session in the step)
-FUNNEL_STEPS: tuple[tuple[int, str, dict[str, Any]], ...] = (
-    (1, "page_view", {"$eq": ["$event_type", "page_view"]}),
+# (step_order, step, the event condition that puts a session in the step): kpi_web_funnel's
+FUNNEL_STEPS: tuple[tuple[int, str, Any], ...] = (
+    (1, "sessions", True),  # every session with any event
     (2, "product_view", {"$eq": ["$event_type", "product_view"]}),
     (3, "add_to_cart", {"$eq": ["$event_type", "add_to_cart"]}),
     (4, "checkout_start", {"$eq": ["$event_type", "checkout_start"]}),
@@ -24,7 +24,6 @@ FUNNEL_STEPS: tuple[tuple[int, str, dict[str, Any]], ...] = (
     (7, "purchase", {"$eq": ["$event_type", "purchase"]}),
 )
 
-_HAS_SESSION = {"session_id": {"$type": "string"}}
 _PRODUCT_VIEW = {"event_type": "product_view"}
 
 
@@ -78,26 +77,30 @@ def category_views_daily() -> list[dict[str, Any]]:
     ]
 
 
-def session_funnel() -> list[dict[str, Any]]:
-    """One document: per funnel step, the distinct sessions with at least one such event.
+def product_views() -> list[dict[str, Any]]:
+    """Product views per product number (null when the event names none)."""
+    return [
+        {"$match": _PRODUCT_VIEW},
+        {"$group": {"_id": "$product_key", "views": {"$sum": 1}}},
+    ]
 
-    Also the payment attempts and failed attempts (events), for the failure rate.
+
+def session_funnel() -> list[dict[str, Any]]:
+    """One document: per funnel step, the distinct sessions with at least one such event,
+    and the payment attempts and failed attempts (events, whatever their session).
     """
+    is_payment = {"$eq": ["$event_type", "payment_attempt"]}
+    is_failed = {"$and": [is_payment, {"$eq": ["$payment_status", "failed"]}]}
     per_session = {name: {"$max": {"$cond": [condition, 1, 0]}}
                    for _order, name, condition in FUNNEL_STEPS}
+    is_session = {"$eq": [{"$type": "$_id"}, "string"]}  # events without a session: no session
     return [
-        {"$match": _HAS_SESSION},
-        {"$group": {
-            "_id": "$session_id",
-            **per_session,
-            "payment_attempts": {"$sum": {"$cond": [
-                {"$eq": ["$event_type", "payment_attempt"]}, 1, 0]}},
-            "failed_payments": {"$sum": {"$cond": [
-                {"$and": [{"$eq": ["$event_type", "payment_attempt"]},
-                          {"$eq": ["$payment_status", "failed"]}]}, 1, 0]}},
-        }},
-        {"$group": {"_id": None, "sessions": {"$sum": 1},
-                    **{name: {"$sum": f"${name}"} for _order, name, _c in FUNNEL_STEPS},
+        {"$group": {"_id": "$session_id", **per_session,
+                    "payment_attempts": {"$sum": {"$cond": [is_payment, 1, 0]}},
+                    "failed_payments": {"$sum": {"$cond": [is_failed, 1, 0]}}}},
+        {"$group": {"_id": None,
+                    **{name: {"$sum": {"$cond": [is_session, f"${name}", 0]}}
+                       for _order, name, _c in FUNNEL_STEPS},
                     "payment_attempts": {"$sum": "$payment_attempts"},
                     "failed_payments": {"$sum": "$failed_payments"}}},
     ]

@@ -86,7 +86,7 @@ def build_customer_profiles(
     try:
         require_tables(con, duckdb_path, ["dim_customers", "dim_products", "fct_sales"])
         tables = existing_tables(con)
-        (total,) = con.execute("select count(*) from gold.dim_customers").fetchone()
+        ((total,),) = con.execute("select count(*) from gold.dim_customers").fetchall()
         query = profiles_query("customer_segments" in tables, "kpi_customer_lifetime" in tables)
         reader = con.sql(query).to_arrow_reader(batch_size)
         with progress_bar(progress) as bar:

@@ -21,7 +21,7 @@ orders as (
     select
         customer_key, order_number,
         min(order_date) as order_date, min(ship_date) as ship_date, min(channel) as channel,
-        sum(quantity) as units, sum(sales_amount) as order_amount,
+        cast(sum(quantity) as bigint) as units, sum(sales_amount) as order_amount,
         list(struct_pack(product_number, product_name, category, subcategory, quantity,
                          unit_price, sales_amount) order by product_number) as lines
     from order_lines
@@ -44,7 +44,7 @@ recent_orders as (
 lifetime as (
     select customer_key,
         count(distinct order_number) as orders, count(*) as order_lines,
-        sum(quantity) as units, sum(sales_amount) as revenue,
+        cast(sum(quantity) as bigint) as units, sum(sales_amount) as revenue,
         sum(gross_margin) as gross_margin,
         min(order_date) as first_order_date, max(order_date) as last_order_date
     from gold.fct_sales

@@ -44,3 +44,54 @@ def event(event_id: str, event_type: str = "page_view", **fields: Any) -> dict[s
     }
     record.update(fields)
     return record
+
+
+HAND_MADE_GOLD = """
+create schema gold;
+create table gold.dim_products as select * from (values
+    ('k-p1-old', 1, 'P1', 'Road Bike 1 (old)', 'BI_RB', 'Bikes', 'Road Bikes', false),
+    ('k-p1', 2, 'P1', 'Road Bike 1', 'BI_RB', 'Bikes', 'Road Bikes', true),
+    ('k-p2', 3, 'P2', 'Helmet', 'AC_HE', 'Accessories', 'Helmets', true)
+) as t(product_key, product_id, product_number, product_name, category_id, category,
+       subcategory, is_current);
+create table gold.dim_customers as select * from (values
+    ('k-c1', 11000, 'AW00011000', 'Ann', 'Lee', 'Germany', 'Single', 'Female',
+     date '1980-05-01', date '2020-01-01'),
+    ('k-c2', 11001, 'AW00011001', 'Bo', 'Kim', 'France', 'Married', 'Male', null,
+     date '2021-02-03'),
+    ('k-c3', 11002, 'AW00011002', 'Cy', 'Ng', 'n/a', 'n/a', 'n/a', null, date '2022-03-04')
+) as t(customer_key, customer_id, customer_number, first_name, last_name, country,
+       marital_status, gender, birthdate, create_date);
+create table gold.fct_sales (
+    order_number varchar, customer_key varchar, product_key varchar, order_date date,
+    ship_date date, quantity integer, unit_price decimal(18, 2),
+    sales_amount decimal(18, 2), gross_margin decimal(18, 2), channel varchar
+);
+-- Ann: 25 one-line orders SO100..SO124 on consecutive days (only the last 20 are embedded)
+insert into gold.fct_sales
+select 'SO' || (100 + n), 'k-c1', 'k-p2', date '2024-01-01' + n::integer,
+       date '2024-01-08' + n::integer, 1, 10.25, 10.25, 4.00, 'Store'
+from range(25) as r(n);
+-- Bo: one online order with two lines, one of them on the old product version
+insert into gold.fct_sales values
+    ('SO200', 'k-c2', 'k-p1-old', date '2023-06-01', null, 2, 5.50, 11.00, 3.00, 'Online'),
+    ('SO200', 'k-c2', 'k-p2', date '2023-06-01', null, 1, 10.25, 10.25, 4.00, 'Online');
+"""
+
+HAND_MADE_SEGMENTS = """
+create table gold.customer_segments as select * from (values
+    ('k-c1', 11000, 256.25, 'High', 'Champions')
+) as t(customer_key, customer_id, monetary_value, value_tier, rfm_segment);
+"""
+
+
+def hand_made_gold(duckdb_path: Path, *, with_segments: bool = True) -> Path:
+    """A tiny gold schema with the DESIGN.md columns the profiles use (figures by construction)."""
+    import duckdb
+
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(duckdb_path)) as con:
+        con.execute(HAND_MADE_GOLD)
+        if with_segments:
+            con.execute(HAND_MADE_SEGMENTS)
+    return duckdb_path

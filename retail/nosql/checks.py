@@ -1,0 +1,89 @@
+"""Does MongoDB agree with dbt? The same events, counted both ways, must give the same figures.
+
+Compared exactly: the number of events (`events` vs `gold.fct_web_events`), the session funnel
+recomputed in MongoDB vs `gold.kpi_web_funnel` (sessions per step, payment attempts, failed
+payments), and product views per product vs `gold.fct_web_events` (by product number of the
+current version; views of unknown or missing products compared as one `None` group).
+A plain function: the Dagster asset check wraps it and reports `as_metadata()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retail.nosql import pipelines
+from retail.nosql.aggregations import funnel_rows
+from retail.nosql.gold_io import read_only, require_tables
+
+MAX_LISTED = 10
+
+
+@dataclass
+class ConsistencyReport:
+    """Outcome of one comparison run; `passed` is True when nothing differs."""
+
+    mismatches: list[str] = field(default_factory=list)
+    compared: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"passed": self.passed, "mismatch_count": len(self.mismatches),
+                "mismatches": "\n".join(self.mismatches[:MAX_LISTED]) or "none",
+                **{f"compared_{name}": count for name, count in self.compared.items()}}
+
+
+def _compare(report: ConsistencyReport, what: str, mongo: dict[Any, int],
+             dbt: dict[Any, int]) -> None:
+    report.compared[what] = len(set(mongo) | set(dbt))
+    for key in sorted(set(mongo) | set(dbt), key=str):
+        if mongo.get(key, 0) != dbt.get(key, 0):
+            report.mismatches.append(
+                f"{what} {key}: MongoDB {mongo.get(key, 0)} != dbt {dbt.get(key, 0)}")
+
+
+def _dbt_figures(con: Any) -> tuple[int, dict[Any, int], dict[Any, int], set[str]]:
+    ((events,),) = con.execute("select count(*) from gold.fct_web_events").fetchall()
+    funnel = dict(con.execute("select step, sessions from gold.kpi_web_funnel").fetchall())
+    (payments,) = con.execute(
+        "select max(payment_attempts), max(failed_payments) from gold.kpi_web_funnel"
+    ).fetchall()
+    funnel["payment_attempts"], funnel["failed_payments"] = payments
+    views = dict(con.execute("""
+        select products.product_number, count(*)
+        from gold.fct_web_events as events
+        left join gold.dim_products as products on products.product_key = events.product_key
+        where events.event_type = 'product_view'
+        group by products.product_number
+    """).fetchall())
+    known = {number for (number,) in con.execute(
+        "select product_number from gold.dim_products where is_current").fetchall()}
+    return events, funnel, views, known
+
+
+def check_against_dbt(db: Any, duckdb_path: Path) -> ConsistencyReport:
+    """Recompute the funnel and product views in MongoDB and compare them with the dbt models."""
+    con = read_only(duckdb_path)
+    try:
+        require_tables(con, duckdb_path, ["fct_web_events", "kpi_web_funnel", "dim_products"])
+        dbt_events, dbt_funnel, dbt_views, known_products = _dbt_figures(con)
+    finally:
+        con.close()
+    report = ConsistencyReport()
+    _compare(report, "events", {"total": db.events.count_documents({})}, {"total": dbt_events})
+    rows = funnel_rows(db)
+    mongo_funnel = {row["step"]: row["sessions"] for row in rows}
+    if rows:
+        mongo_funnel["payment_attempts"] = rows[0]["payment_attempts"]
+        mongo_funnel["failed_payments"] = rows[0]["failed_payments"]
+    _compare(report, "funnel", mongo_funnel, {k: int(v or 0) for k, v in dbt_funnel.items()})
+    mongo_views: dict[Any, int] = {}
+    for row in db.events.aggregate(pipelines.product_views()):
+        number = row["_id"] if row["_id"] in known_products else None
+        mongo_views[number] = mongo_views.get(number, 0) + row["views"]
+    _compare(report, "product_views", mongo_views, dbt_views)
+    return report

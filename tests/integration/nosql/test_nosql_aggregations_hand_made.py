@@ -1,0 +1,114 @@
+"""Aggregation pipelines on hand-made events: expected figures worked out by hand below."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from nosql_fixtures import event, hand_made_gold, write_events
+
+from retail.nosql import load_events, run_aggregations
+from retail.nosql.gold_io import GoldNotBuiltError
+
+DAY1 = "2024-03-01T10:00:00+00:00"
+
+
+def _events() -> list[dict[str, Any]]:
+    return [
+        # session A walks the whole funnel, one failed then one successful payment
+        event("a1", "page_view", session_id="sA", ts=DAY1),
+        event("a2", "product_view", session_id="sA", product_key="P1", ts=DAY1),
+        event("a3", "product_view", session_id="sA", product_key="P1", ts=DAY1),
+        event("a4", "add_to_cart", session_id="sA", product_key="P1", ts=DAY1),
+        event("a5", "checkout_start", session_id="sA", ts=DAY1),
+        event("a6", "payment_attempt", session_id="sA", payment_status="failed", ts=DAY1),
+        event("a7", "payment_attempt", session_id="sA", payment_status="success", ts=DAY1),
+        event("a8", "purchase", session_id="sA", order_number="SO1", ts=DAY1),
+        # session B: 23:30 at UTC-2 is 01:30 UTC on March 3rd
+        event("b1", "product_view", session_id="sB", product_key="P2",
+              ts="2024-03-02T23:30:00-02:00"),
+        event("b2", "product_view", session_id="sB", product_key="P1", ts=DAY1),
+        event("b3", "add_to_cart", session_id="sB", product_key="P1", ts=DAY1),
+        # session C: a page and a product gold does not know
+        event("c1", "page_view", session_id="sC", ts=DAY1),
+        event("c2", "product_view", session_id="sC", product_key="ZZ", ts=DAY1),
+        # no session: counts as a view and a payment attempt, never as a session
+        event("n1", "product_view", session_id=None, product_key="P2", ts=DAY1),
+        event("n2", "payment_attempt", session_id=None, payment_status="failed", ts=DAY1),
+    ]
+
+
+@pytest.fixture
+def loaded(db: Any, tmp_path: Path) -> tuple[Any, Path]:
+    gold = hand_made_gold(tmp_path / "warehouse.duckdb")
+    write_events(tmp_path / "batch-1", _events())
+    load_events(db, tmp_path / "batch-1")
+    return db, gold
+
+
+def _rows(gold: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(gold), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_results_land_in_gold(loaded: tuple[Any, Path]) -> None:
+    db, gold = loaded
+    written = run_aggregations(db, gold)
+    assert written == {"nosql_most_viewed_products": 3, "nosql_category_views_daily": 4,
+                       "nosql_session_funnel": 7}
+    assert _rows(gold, "select view_rank, product_number, product_key, product_name, category, "
+                       "views, sessions from gold.nosql_most_viewed_products order by 1") == [
+        (1, "P1", "k-p1", "Road Bike 1", "Bikes", 3, 2),
+        (2, "P2", "k-p2", "Helmet", "Accessories", 2, 1),
+        (3, "ZZ", None, None, None, 1, 1),
+    ]
+    assert _rows(gold, "select view_date, category, views, products "
+                       "from gold.nosql_category_views_daily order by 1, 2 nulls first") == [
+        (dt.date(2024, 3, 1), None, 1, 1),
+        (dt.date(2024, 3, 1), "Accessories", 1, 1),
+        (dt.date(2024, 3, 1), "Bikes", 3, 1),
+        (dt.date(2024, 3, 3), "Accessories", 1, 1),
+    ]
+    assert _rows(gold, "select step, sessions, conversion_from_previous, payment_attempts, "
+                       "failed_payments, payment_failure_rate "
+                       "from gold.nosql_session_funnel order by step_order") == [
+        ("sessions", 3, None, 3, 2, 0.6667),
+        ("product_view", 3, 1.0, 3, 2, 0.6667),
+        ("add_to_cart", 2, 0.6667, 3, 2, 0.6667),
+        ("checkout_start", 1, 0.5, 3, 2, 0.6667),
+        ("payment_attempt", 1, 1.0, 3, 2, 0.6667),
+        ("payment_success", 1, 1.0, 3, 2, 0.6667),
+        ("purchase", 1, 1.0, 3, 2, 0.6667),
+    ]
+
+
+def test_reruns_replace_the_tables(loaded: tuple[Any, Path]) -> None:
+    db, gold = loaded
+    run_aggregations(db, gold)
+    run_aggregations(db, gold)
+    assert _rows(gold, "select count(*) from gold.nosql_most_viewed_products") == [(3,)]
+    db.events.delete_many({"product_key": "ZZ"})
+    run_aggregations(db, gold)
+    assert _rows(gold, "select product_number from gold.nosql_most_viewed_products "
+                       "order by view_rank") == [("P1",), ("P2",)]
+
+
+def test_empty_events_give_zero_funnel(db: Any, tmp_path: Path) -> None:
+    gold = hand_made_gold(tmp_path / "warehouse.duckdb")
+    run_aggregations(db, gold)
+    assert _rows(gold, "select count(*), sum(sessions), max(payment_failure_rate) "
+                       "from gold.nosql_session_funnel") == [(7, 0, None)]
+    assert _rows(gold, "select count(*) from gold.nosql_most_viewed_products") == [(0,)]
+
+
+def test_a_failed_run_keeps_the_last_good_tables(loaded: tuple[Any, Path]) -> None:
+    db, gold = loaded
+    run_aggregations(db, gold)
+    with duckdb.connect(str(gold)) as con:
+        con.execute("drop table gold.dim_products")
+    with pytest.raises(GoldNotBuiltError, match="dim_products"):
+        run_aggregations(db, gold)
+    assert _rows(gold, "select count(*) from gold.nosql_most_viewed_products") == [(3,)]
