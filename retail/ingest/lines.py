@@ -67,6 +67,21 @@ def locate_ragged(path: Path, width: int) -> tuple[int, int] | None:
     return None
 
 
+def locate_quote_error(path: Path) -> int | None:
+    """Start line of the first record whose quoting is broken (never closed, text after it)."""
+    start = 1
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            for _ in reader:
+                start = reader.line_num + 1
+    except csv.Error:
+        return start
+    except UnicodeDecodeError:
+        return None
+    return None
+
+
 def locate_bad_utf8(path: Path) -> tuple[int, str] | None:
     """(line, description) of the first line that is not valid UTF-8, if any."""
     with path.open("rb") as fh:
@@ -75,7 +90,10 @@ def locate_bad_utf8(path: Path) -> tuple[int, str] | None:
                 raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 bad = raw[exc.start : exc.end].hex(" ")
-                return number, f"byte(s) {bad} at column {exc.start + 1} are not valid UTF-8"
+                return (
+                    number,
+                    f"byte(s) {bad} at byte {exc.start + 1} of the line are not valid UTF-8",
+                )
     return None
 
 

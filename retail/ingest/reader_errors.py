@@ -45,6 +45,8 @@ def translate(exc: duckdb.Error, path: Path, width: int, may_span_lines: bool) -
             path, f"ragged row: expected {expected} fields, found {found}", line=line
         )
     if "unterminated quote" in message:
+        if may_span_lines:
+            line = lines.locate_quote_error(path) or line
         return BadInputError(path, "a quoted value is never closed (unterminated quote)", line)
     if "invalid state" in message:
         stray = lines.locate_stray_carriage_return(path)
