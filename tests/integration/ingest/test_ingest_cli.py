@@ -1,0 +1,50 @@
+"""`retail ingest`: exit codes and what it prints (the real console script in a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ingest_fixtures import snapshot, write_extract
+
+RETAIL = Path(sys.executable).with_name("retail")
+
+
+def _retail(*args: str, db: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RETAIL_DUCKDB_PATH": str(db), "COLUMNS": "160"}
+    return subprocess.run(
+        [str(RETAIL), "ingest", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_ingest_prints_rows_per_table_and_exits_0(extract_dir: Path, warehouse: Path):
+    done = _retail("--raw", str(extract_dir), "--batch-id", "cli-1", db=warehouse)
+    assert done.returncode == 0, done.stderr
+    assert "bronze.crm_cust_info" in done.stdout and "cli-1" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if "bronze.crm_cust_info" in line)
+    assert row.rstrip(" │").endswith("4")  # the fixture's cust_info.csv has 4 data lines
+    assert "(absent)" not in done.stdout
+
+
+def test_bad_input_exits_2_with_file_and_line(extract_dir: Path, warehouse: Path):
+    assert _retail("--raw", str(extract_dir), db=warehouse).returncode == 0
+    before = snapshot(warehouse)
+    sales = (extract_dir / "source_crm" / "sales_details.csv").read_text()
+    write_extract(extract_dir, {"source_crm/sales_details.csv": sales + "SO9,X\n"})
+
+    done = _retail("--raw", str(extract_dir), db=warehouse)
+
+    assert done.returncode == 2
+    assert "sales_details.csv, line 5: ragged row: expected 9 fields, found 2" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(warehouse) == before
+
+
+def test_not_an_extract_exits_2(tmp_path: Path, warehouse: Path):
+    (tmp_path / "photos").mkdir()
+    done = _retail("--raw", str(tmp_path / "photos"), db=warehouse)
+    assert done.returncode == 2
+    assert "not an extract" in done.stderr
+    assert not warehouse.exists()
