@@ -8,13 +8,17 @@
 }}
 -- One row per sales order line (order number, product number).
 --
--- Incremental: a run only (re)writes the lines whose result can have changed since the last run:
+-- Incremental (delete+insert on sales_key): a run only rewrites the orders whose lines can
+-- have changed since the last run, so that the result equals a full rebuild:
 --   1. lines of a batch not loaded yet (new lines, or lines re-sent by a later batch);
---   2. lines of orders stored as 'Store' that now have a purchase event (the web event of an
---      order can arrive in a later batch than the order itself);
---   3. lines of products that got a new version in a batch not loaded yet (the point-in-time
---      product version and its cost can change; invalid order dates use the current version).
--- Customer keys are hashes of customer_id and never change. A full rebuild gives the same rows.
+--   2. orders stored as 'Store' that now have a purchase event (the web event of an order can
+--      arrive in a later batch than the order itself);
+--   3. orders with a line whose stored product version is no longer the right one: the version
+--      is gone or its cost changed, its validity no longer contains the order date (a new
+--      version was inserted), or the order date is invalid and the version is no longer current.
+-- Customer keys are hashes of customer_id and never change. Extracts re-send the whole product
+-- list with every batch, so "product rows from a new batch" would reload every line; rule 3
+-- looks at what the re-sent versions actually change instead.
 
 with
 
@@ -26,8 +30,8 @@ order_channels as (
     select * from {{ ref('int_orders_channel_assigned') }}
 ),
 
-product_versions as (
-    select * from {{ ref('stg_crm__products') }}
+products as (
+    select * from {{ ref('dim_products') }}
 ),
 
 {% if is_incremental() %}
@@ -42,10 +46,16 @@ orders_now_online as (
     select order_number from order_channels where channel = 'Online'
 ),
 
-products_with_new_versions as (
-    select distinct product_number
-    from product_versions
-    where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
+orders_with_stale_versions as (
+    select distinct loaded_lines.order_number
+    from {{ this }} as loaded_lines
+    left join products as stored_version
+        on loaded_lines.product_key = stored_version.product_key
+    where stored_version.product_key is null
+        or loaded_lines.unit_cost <> stored_version.cost
+        or (loaded_lines.order_date is null and not stored_version.is_current)
+        or loaded_lines.order_date < stored_version.valid_from
+        or loaded_lines.order_date > stored_version.valid_to
 ),
 
 lines_to_load as (
@@ -53,8 +63,8 @@ lines_to_load as (
     from sales_lines
     where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
         or order_number in (select orders_now_online.order_number from orders_now_online)
-        or product_number in (
-            select products_with_new_versions.product_number from products_with_new_versions
+        or order_number in (
+            select orders_with_stale_versions.order_number from orders_with_stale_versions
         )
 ),
 

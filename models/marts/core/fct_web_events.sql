@@ -10,8 +10,10 @@
 -- product_key is the product's current version (an event has no order date to pin a version).
 -- event_date_key is the event's calendar day in UTC.
 --
--- Incremental: a run (re)writes the events of batches not loaded yet, and the events of products
--- that got a new (current) version in such a batch. A full rebuild gives the same rows.
+-- Incremental (delete+insert on event_id): a run rewrites the events of batches not loaded yet
+-- and the events whose stored product version is no longer the current one (a new version
+-- arrived) or that had no product version yet. Events never change once kept (silver keeps the first copy), customer keys are
+-- hashes of customer_id: a full rebuild gives the same rows.
 
 with
 
@@ -21,10 +23,6 @@ events as (
 
 products as (
     select * from {{ ref('dim_products') }}
-),
-
-product_versions as (
-    select * from {{ ref('stg_crm__products') }}
 ),
 
 current_products as (
@@ -39,18 +37,25 @@ loaded_batches as (
     select distinct _batch_id from {{ this }}
 ),
 
-products_with_new_versions as (
-    select distinct product_number
-    from product_versions
-    where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
+events_with_stale_versions as (
+    select loaded_events.event_id
+    from {{ this }} as loaded_events
+    left join products as stored_version
+        on loaded_events.product_key = stored_version.product_key
+    where loaded_events.product_key is not null
+        and (stored_version.product_key is null or not stored_version.is_current)
 ),
 
 events_to_load as (
     select *
     from events
     where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
-        or product_number in (
-            select products_with_new_versions.product_number from products_with_new_versions
+        or event_id in (
+            select events_with_stale_versions.event_id from events_with_stale_versions
+        )
+        or (
+            product_number is not null
+            and event_id in (select event_id from {{ this }} where product_key is null)
         )
 ),
 
