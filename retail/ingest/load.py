@@ -92,6 +92,7 @@ def _load_batch(
     # Row numbers come from an order-fixed window, so the insert itself need not keep order;
     # letting it go skips DuckDB's order-preserving (batch) insert, the costliest part.
     con.execute("set preserve_insertion_order = false")
+    con.execute("set enable_progress_bar = false")  # ours (rich) is the one progress display
     con.execute("begin transaction")
     try:
         ensure_tables(con)
