@@ -28,7 +28,7 @@ def _generate(plan: BatchPlan, out: Path, force: bool, progress: bool | None,
     check_target(out, force)
     with staged_folder(out) as stage, progress_bar(progress) as bar:
         files, truth, defects, sessions = write_batch(plan, stage, bar)
-        truth.customers = plan.new_customers
+        truth.customers = plan.new_customers + plan.updated_customers  # cst_ids in this batch
         truth.current_products = len(plan.catalog.number)
         batch_truth = truth.to_dict()
         total = truth.plus(parent["truth"]) if parent else truth
@@ -46,6 +46,10 @@ def _generate(plan: BatchPlan, out: Path, force: bool, progress: bool | None,
             "files": files,
             "row_counts": {path: info["rows"] for path, info in files.items()},
             "defects": dict(sorted(defects.items())),
+            "new_customers": plan.new_customers,
+            "updated_customers": plan.updated_customers,
+            "new_product_versions": len(plan.added_versions) - len(
+                parent["state"]["added_versions"] if parent else []),
             "truth": total.to_dict(),
             "batch_truth": batch_truth,
             "config": plan.config.to_dict(),

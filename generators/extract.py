@@ -70,6 +70,7 @@ class BatchWriter:
         self.all_ids = np.arange(FIRST_CUSTOMER_ID, plan.first_customer_id + plan.new_customers)
         self.first_order = np.full(plan.new_customers, np.iinfo(np.int64).max)
         self.sessions = 0
+        self.updated = 0
 
     def _rng(self, *keys: str | int) -> np.random.Generator:
         return stream(self.plan.seed, *keys, self.plan.batch)
@@ -130,11 +131,11 @@ class BatchWriter:
         self.files["cust_info"].write_csv(cust_info_columns(
             rng, customers_for(plan.seed, ids), created, plan.config.defects, self.defects,
             update_marital=True))
-        self.defects["crm_customer_updates"] += len(ids)
+        self.updated = len(ids)
 
     def write_products(self) -> None:
         self.files["prd_info"].write_csv(prd_info_columns(
-            self._rng("products"), self.plan.catalog, self.plan.config.defects, self.defects))
+            self.plan.seed, self.plan.catalog, self.plan.config.defects, self.defects))
         self.files["px_cat"].write_csv(px_cat_columns())
 
     def close(self) -> dict[str, dict[str, int]]:

@@ -16,16 +16,14 @@ import pyarrow.compute as pc
 
 from generators.config import DefectRates
 from generators.textout import join, text
-from generators.web import EVENT_TYPES, PAGE, Events
+from generators.web import CHECKOUT, EVENT_TYPES, PURCHASE, Events
 
 DEVICES = pa.array(["desktop", "mobile", "tablet"])
 UNKNOWN_TYPES = pa.array(["wishlist_add", "search", "heartbeat", "newsletter_signup"])
-_TYPES = pa.array(EVENT_TYPES)
+_TYPES = pa.concat_arrays([pa.array(EVENT_TYPES), UNKNOWN_TYPES])
 _STATUS = pa.array(["failed", "success"])
-_PAGES = pa.array(["/", "/shop/bikes", "/shop/components", "/shop/clothing", "/shop/accessories"])
-_HEX = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), np.uint8).reshape(256, 2)
-_UUID_LAYOUT = np.array([*range(0, 8), -1, *range(8, 12), -1, *range(12, 16), -1,
-                         *range(16, 20), -1, *range(20, 32)])
+_PAGES = pa.array(["/checkout", "/checkout/payment", "/checkout/complete", "/",
+                   "/shop/bikes", "/shop/components", "/shop/clothing", "/shop/accessories"])
 
 
 def uuids(rng: np.random.Generator, n: int) -> pa.Array:
@@ -33,11 +31,12 @@ def uuids(rng: np.random.Generator, n: int) -> pa.Array:
     raw = np.frombuffer(rng.bytes(16 * n), np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexed = _HEX[raw].reshape(n, 32)
-    out = np.where(_UUID_LAYOUT >= 0, hexed[:, np.maximum(_UUID_LAYOUT, 0)], ord("-"))
-    data = pa.py_buffer(out.astype(np.uint8).tobytes())
+    hexed = np.frombuffer(raw.tobytes().hex().encode(), np.uint8).reshape(n, 32)
+    out = np.full((n, 36), ord("-"), np.uint8)
+    for dst, src, width in ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)):
+        out[:, dst:dst + width] = hexed[:, src:src + width]
     offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * 36).tobytes())
-    return pa.StringArray.from_buffers(n, offsets, data)
+    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(out.tobytes()))
 
 
 def _quoted(values: pa.Array) -> pa.Array:
@@ -51,8 +50,8 @@ def _timestamps(ts: np.ndarray) -> pa.Array:
         pc.utf8_replace_slice(plain, 10, 11, "T"), "+00:00", "")
 
 
-def event_lines(events: Events, event_ids: pa.Array, product_numbers: pa.Array,
-                types: pa.Array | None = None) -> pa.Array:
+def event_lines(events: Events, event_ids: pa.Array, product_numbers: pa.Array) -> pa.Array:
+    """One JSON object per event; `etype` beyond the known types renders an unknown type."""
     has_product = events.product >= 0
     product = product_numbers.take(pa.array(np.where(has_product, events.product, 0)))
     product = pc.if_else(pa.array(has_product), product, pa.scalar(None, pa.string()))
@@ -60,19 +59,16 @@ def event_lines(events: Events, event_ids: pa.Array, product_numbers: pa.Array,
         "S", pc.utf8_lpad(text(events.session), 10, "0"), "")
     order = pc.binary_join_element_wise("SO", text(events.order_seq, events.order_seq < 0), "")
     status = text(_STATUS.take(pa.array(np.maximum(events.status, 0))), events.status < 0)
-    url = pc.if_else(
-        pa.array(has_product),
-        pc.binary_join_element_wise("/products/", product, ""),
-        pc.if_else(pa.array(events.etype >= 3),
-                   pa.array(np.array(["/checkout", "/checkout/payment", "/checkout/complete"])
-                            [np.clip(events.etype - 3, 0, 2)]),
-                   _PAGES.take(pa.array(events.session % len(_PAGES)))),
-    )
+    page = np.where((events.etype >= CHECKOUT) & (events.etype <= PURCHASE),
+                    events.etype - CHECKOUT, 3 + events.session % (len(_PAGES) - 3))
+    url = pc.if_else(pa.array(has_product),
+                     pc.binary_join_element_wise("/products/", product, ""),
+                     _PAGES.take(pa.array(page)))
     return join([
         '{"event_id":"', event_ids,
         '","session_id":"', session,
         '","customer_id":', pc.fill_null(text(events.customer, events.customer < 0), "null"),
-        ',"event_type":"', types if types is not None else _TYPES.take(pa.array(events.etype)),
+        ',"event_type":"', _TYPES.take(pa.array(events.etype)),
         '","product_key":', _quoted(product),
         ',"order_number":', _quoted(order),
         ',"payment_status":', _quoted(status),
@@ -86,42 +82,57 @@ def _subset(events: Events, idx: np.ndarray) -> Events:
     return Events(*(getattr(events, f)[idx] for f in Events.__dataclass_fields__))
 
 
-def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Array,
-              rates: DefectRates, defects: Counter) -> pa.Array:
-    """All lines of the chunk: true events (with swaps) plus extra defective lines."""
-    n = len(events.ts)
-    ids = uuids(rng, n)
-    lines = event_lines(events, ids, product_numbers)
-    # Out-of-order: swap lines i and i+1 (i a multiple of 3, so swaps never touch).
+def _swaps(rng: np.random.Generator, ts: np.ndarray, rate: float) -> np.ndarray:
+    """Line order with neighbours swapped: i and i+1, i a multiple of 3 (swaps never touch),
+    only where ts[i] < ts[i+1] so each swap is exactly one step back in time."""
+    n = len(ts)
     cand = np.arange(0, max(n - 1, 0), 3)
-    cand = cand[(rng.random(len(cand)) < 3 * rates.web_out_of_order)]
-    cand = cand[events.ts[cand] < events.ts[cand + 1]]
+    cand = cand[rng.random(len(cand)) < 3 * rate]
+    cand = cand[ts[cand] < ts[cand + 1]]
     order = np.arange(n)
     order[cand], order[cand + 1] = cand + 1, cand
-    defects["web_out_of_order"] += len(cand)
+    return order
 
+
+def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Array,
+              rates: DefectRates, defects: Counter) -> pa.Array:
+    """All lines of the chunk: true events (with swaps) plus extra defective lines.
+
+    Extra lines are placed right after their source line and share its timestamp.
+    """
+    n = len(events.ts)
+    ids = uuids(rng, n)
+    order = _swaps(rng, events.ts, rates.web_out_of_order)
     dup = np.flatnonzero(rng.random(n) < rates.web_duplicate)
     bad = np.flatnonzero(rng.random(n) < rates.web_malformed)
     unk = np.flatnonzero(rng.random(n) < rates.web_unknown_type)
+    defects["web_out_of_order"] += int((order != np.arange(n)).sum() // 2)
     defects["web_duplicate"] += len(dup)
     defects["web_malformed"] += len(bad)
     defects["web_unknown_type"] += len(unk)
-    cut = pc.utf8_slice_codeunits(lines.take(pa.array(bad)), 0, 40)  # mid event_id
-    truncated = pc.binary_join_element_wise(cut, "\n", "")
-    unknown_events = _subset(events, unk)
-    unknown_events = Events(**{**unknown_events.__dict__,
-                               "etype": np.zeros(len(unk), np.int64) + PAGE,
-                               "status": np.full(len(unk), -1),
-                               "order_seq": np.full(len(unk), -1)})
-    unknown = event_lines(unknown_events, uuids(rng, len(unk)), product_numbers,
-                          UNKNOWN_TYPES.take(pa.array(rng.integers(0, len(UNKNOWN_TYPES),
-                                                                   len(unk)))))
-    # Place each extra line right after its source line's (possibly swapped) position.
+
     where = np.empty(n, np.int64)
     where[order] = np.arange(n)
     position = np.concatenate([np.arange(n) * 4, where[dup] * 4 + 1, where[bad] * 4 + 2,
                                where[unk] * 4 + 3])
-    every = pa.concat_arrays([lines.take(pa.array(order)), lines.take(pa.array(dup)),
-                              truncated, unknown])
-    return every.take(pa.array(np.argsort(position, kind="stable")))
-
+    perm = np.argsort(position, kind="stable")
+    src = np.concatenate([order, dup, bad, unk])[perm]
+    kind = np.repeat(np.arange(4), [n, len(dup), len(bad), len(unk)])[perm]
+    out = _subset(events, src)
+    unknown = kind == 3
+    if unknown.any():
+        names = len(EVENT_TYPES) + rng.integers(0, len(UNKNOWN_TYPES), int(unknown.sum()))
+        out.etype[unknown] = names
+        out.status[unknown] = -1
+        out.order_seq[unknown] = -1
+    out_ids = ids.take(pa.array(src))
+    if unknown.any():
+        out_ids = pc.replace_with_mask(out_ids, pa.array(unknown),
+                                       uuids(rng, int(unknown.sum())))
+    lines = event_lines(out, out_ids, product_numbers)
+    malformed = kind == 2
+    if malformed.any():
+        mask = pa.array(malformed)
+        cut = pc.utf8_slice_codeunits(lines.filter(mask), 0, 40)  # ends inside event_id
+        lines = pc.replace_with_mask(lines, mask, pc.binary_join_element_wise(cut, "\n", ""))
+    return lines

@@ -80,7 +80,8 @@ def build_sales_chunk(
     draw_order = np.repeat(np.arange(n), 1 + extra)
     draw_product = np.searchsorted(product_cdf, rng.random(len(draw_order)) * product_cdf[-1])
     n_products = len(catalog.number)
-    unique = np.unique(draw_order.astype(np.int64) * n_products + draw_product)
+    keys = np.sort(draw_order.astype(np.int64) * n_products + draw_product)
+    unique = keys[np.append(True, keys[1:] != keys[:-1])]  # one line per (order, product)
     l_order, l_product = unique // n_products, unique % n_products
     is_bike = _BIKE_SUBCATS[catalog.subcat[l_product]]
     n_lines = len(l_order)

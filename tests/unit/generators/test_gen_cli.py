@@ -1,0 +1,73 @@
+"""`retail generate` through the real CLI entry point: success, and bad arguments (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import generators.extract
+from generators import generate_extract
+from retail.cli import main
+from retail.errors import UsageError
+
+
+def test_generate_writes_an_extract(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "x"
+    assert main(["generate", "--out", str(out), "--scale", "0.01", "--seed", "3"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["scale"] == 0.01
+    assert "truth" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("scale", ["0", "-1", "nan", "inf"])
+def test_bad_scale_is_a_usage_error(tmp_path: Path, scale: str,
+                                    capsys: pytest.CaptureFixture) -> None:
+    assert main(["generate", "--out", str(tmp_path / "x"), "--scale", scale]) == 2
+    assert "--scale must be a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_existing_folder_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["generate", "--out", str(out), "--scale", "0.01"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "mine"
+    assert main(["generate", "--out", str(out), "--scale", "0.01", "--force"]) == 0
+    assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()
+
+
+def test_unwritable_target_is_a_usage_error(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["generate", "--out", str(blocker / "x"), "--scale", "0.01"]) == 2
+    assert "cannot create the folder" in capsys.readouterr().err
+    assert main(["generate", "--out", str(blocker), "--scale", "0.01"]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_followon_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["generate", "--out", str(tmp_path / "y"), "--days", "3"]) == 2
+    assert main(["generate", "--out", str(tmp_path / "y"), "--after", str(tmp_path)]) == 2
+    assert main(["generate", "--out", str(tmp_path / "y"), "--after", str(tmp_path),
+                 "--days", "3"]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_a_failed_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(self) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(generators.extract.BatchWriter, "write_products", fail)
+    with pytest.raises(OSError, match="disk full"):
+        generate_extract(tmp_path / "x", scale=0.01)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_api_rejects_bad_seed(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--seed"):
+        generate_extract(tmp_path / "x", scale=0.01, seed=-5)
