@@ -94,7 +94,7 @@ class BusinessRates:
 
     online_share: float = 0.4  # share of orders placed online (they get a purchase session)
     payment_failure_rate: float = 0.18  # chance that one payment attempt fails
-    browse_sessions_per_online_order: float = 1.2  # sessions that end without a purchase
+    browse_sessions_per_online_order: float = 1.0  # sessions that end without a purchase
     anonymous_share: float = 0.5  # browse sessions without a logged-in customer
     return_rate: float = 0.03  # share of order lines with a return
     return_window_days: int = 45

@@ -1,5 +1,8 @@
 """`source_web/events.jsonl` lines for one chunk of events, with the web's typical defects.
 
+Keys are always present except `order_number` (only on `purchase`) and `payment_status`
+(only on `payment_attempt`); `customer_id` and `product_key` are explicit nulls when empty.
+
 Defects never remove or alter a true event (DESIGN.md): duplicated copies (same event_id)
 and malformed (truncated) copies follow their source line, unknown event types are extra
 events next to a real one, and out-of-order swaps exchange two neighbouring lines with
@@ -44,6 +47,11 @@ def _quoted(values: pa.Array) -> pa.Array:
     return pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
 
 
+def _optional(key: str, values: pa.Array) -> pa.Array:
+    """`,"key":"value"`, or nothing at all where the value is null (the key is absent)."""
+    return pc.fill_null(pc.binary_join_element_wise(f',"{key}":"', values, '"', ""), "")
+
+
 def _timestamps(ts: np.ndarray) -> pa.Array:
     plain = pc.cast(pa.array(ts, type=pa.timestamp("s")), pa.string())  # 2024-03-05 14:22:31
     return pc.binary_join_element_wise(
@@ -70,8 +78,8 @@ def event_lines(events: Events, event_ids: pa.Array, product_numbers: pa.Array) 
         '","customer_id":', pc.fill_null(text(events.customer, events.customer < 0), "null"),
         ',"event_type":"', _TYPES.take(pa.array(events.etype)),
         '","product_key":', _quoted(product),
-        ',"order_number":', _quoted(order),
-        ',"payment_status":', _quoted(status),
+        _optional("order_number", order),
+        _optional("payment_status", status),
         ',"ts":"', _timestamps(events.ts),
         '","device":"', DEVICES.take(pa.array(events.device)),
         '","page_url":"', url, '"}',

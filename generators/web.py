@@ -69,7 +69,7 @@ def build_events(
     fails = np.minimum(rng.geometric(1.0 - rates.payment_failure_rate, n_buy) - 1,
                        MAX_FAILED_ATTEMPTS)
 
-    pages = 1 + rng.poisson(0.8, n)
+    pages = 1 + rng.poisson(0.4, n)
     views = np.concatenate([buy_lines, browse_views])
     carts = np.concatenate([buy_lines, browse_cart])
     checkout = np.concatenate([np.ones(n_buy, bool), browse_checkout])

@@ -19,8 +19,8 @@ EXPECTED_HEADERS = {
     "source_erp/PX_CAT_G1V2.csv": "ID,CAT,SUBCAT,MAINTENANCE",
     "source_erp/RET_ORD_Q1.csv": "ORD_NUM,PRD_KEY,RET_DT,RET_QTY,REASON",
 }
-EVENT_KEYS = {"event_id", "session_id", "customer_id", "event_type", "product_key",
-              "order_number", "payment_status", "ts", "device", "page_url"}
+EVENT_KEYS = {"event_id", "session_id", "customer_id", "event_type", "product_key", "ts",
+              "device", "page_url"}  # always present; order_number/payment_status when relevant
 
 
 def test_exactly_the_documented_files(small_extract: Path) -> None:
@@ -62,13 +62,14 @@ def test_manifest_row_counts_and_bytes(small_extract: Path, manifest_of) -> None
 def test_events_are_json_objects_with_the_documented_keys(small_extract: Path) -> None:
     events, malformed = parse_events(small_extract)
     assert len(events) > 100
-    assert all(set(e) == EVENT_KEYS for e in events)
+    assert all(EVENT_KEYS <= set(e) <= EVENT_KEYS | {"order_number", "payment_status"}
+               for e in events)
     known = [e for e in events if e["event_type"] in KNOWN_TYPES]
     assert {e["event_type"] for e in known} == KNOWN_TYPES
     for e in known:
         assert e["ts"].endswith("+00:00") and len(e["ts"]) == 25
-        assert (e["order_number"] is not None) == (e["event_type"] == "purchase")
-        assert (e["payment_status"] is not None) == (e["event_type"] == "payment_attempt")
-        assert e["payment_status"] in (None, "success", "failed")
+        assert ("order_number" in e) == (e["event_type"] == "purchase")
+        assert ("payment_status" in e) == (e["event_type"] == "payment_attempt")
+        assert e.get("payment_status") in (None, "success", "failed")
         assert e["customer_id"] is None or isinstance(e["customer_id"], int)
     assert json.loads(json.dumps(events[0])) == events[0]

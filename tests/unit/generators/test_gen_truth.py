@@ -45,7 +45,7 @@ def recompute_truth(*extracts: Path) -> dict[str, int]:
         "online_orders": len({e["order_number"] for e in events
                               if e["event_type"] == "purchase"}),
         "failed_payments": sum(1 for e in events if e["event_type"] == "payment_attempt"
-                               and e["payment_status"] == "failed"),
+                               and e.get("payment_status") == "failed"),
         "returned_units": int(scalar(con, "select coalesce(sum(cast(RET_QTY as integer)), 0) "
                                           "from returns")),
     }
