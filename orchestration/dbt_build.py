@@ -6,6 +6,7 @@ yielded in dbt's order. dbt unit tests are left to `dbt build` from the CLI and 
 """
 
 
+import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -51,11 +52,33 @@ def build_and_describe(
     started = time.perf_counter()
     with dbt_environment(settings):
         invocation = dbt.cli(BUILD_ARGS, context=context, raise_on_error=False)
-        events = list(invocation.stream())
+        try:
+            events = list(invocation.stream())
+        except KeyError as exc:  # dbt found a node the loaded manifest does not have
+            invocation.process.kill()
+            raise dg.Failure(
+                f"the dbt project changed after Dagster loaded it (unknown node {exc}); "
+                "reload the definitions (dagster dev: 'Reload') or start the run again"
+            ) from None
     seconds = round(time.perf_counter() - started, 3)
     yield from _enrich(context, events, settings, seconds)
-    if not invocation.is_successful():
+    if invocation.is_successful():
+        shutil.rmtree(invocation.target_path, ignore_errors=True)  # kept only when dbt failed
+    else:
         raise dg.Failure(
-            description=f"dbt build failed: {invocation.get_error()}",
+            description=f"dbt build failed: {failed_nodes(invocation)}",
             metadata={"dbt_target_path": dg.MetadataValue.path(str(invocation.target_path))},
         )
+
+
+def failed_nodes(invocation: Any, limit: int = 5) -> str:
+    """The dbt nodes that errored or failed, with dbt's message, from run_results.json."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except (OSError, KeyError, ValueError):
+        return str(invocation.get_error())
+    bad = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    lines = [f"{r['unique_id']} ({r['status']}: {(r.get('message') or '').strip()[:200]})"
+             for r in bad[:limit]]
+    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+    return "; ".join(lines) + more if lines else str(invocation.get_error())

@@ -10,6 +10,7 @@ import dagster as dg
 from orchestration.assets.bronze import bronze_ingest
 from orchestration.assets.dbt import dbt_models, segmentation_dbt_assets
 from orchestration.assets.exports import build_exports_asset
+from orchestration.assets.nosql import nosql
 from orchestration.assets.raw import raw_extract
 from orchestration.assets.segmentation import customer_segments_parquet
 from orchestration.checks import ASSET_CHECKS
@@ -19,7 +20,7 @@ from orchestration.resources import default_resources
 from orchestration.schedules import daily_refresh
 from orchestration.sensors import landing_folder_sensor
 
-transform_assets = [dbt_models, customer_segments_parquet, *segmentation_dbt_assets()]
+transform_assets = [dbt_models, customer_segments_parquet, *segmentation_dbt_assets(), nosql]
 gold_keys = [key for assets in transform_assets for key in assets.keys if key.path[0] == "gold"]
 
 defs = dg.Definitions(

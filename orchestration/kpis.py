@@ -41,7 +41,8 @@ def payment_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def tier_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     rows = con.execute(
-        "select tier, count(*) from gold.customer_segments group by tier order by tier"
+        "select value_tier, count(*) from gold.customer_segments group by value_tier "
+        "order by case value_tier when 'High' then 1 when 'Medium' then 2 else 3 end"
     ).fetchall()
     total = sum(n for _, n in rows)
     return {f"tier_share_{tier.lower()}": round(n / total, 4) for tier, n in rows if total}

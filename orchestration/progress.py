@@ -19,6 +19,16 @@ def step_label(step_key: str) -> str:
     return step_key.replace("__", "/")
 
 
+def error_message(error: Any, limit: int = 600) -> str:
+    """The innermost cause of a step's error (the user's exception), not Dagster's wrapper."""
+    if error is None:
+        return "failed"
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    text = " ".join(error.message.split())
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
 def describe(event: Any) -> str | None:
     """The line printed for a Dagster event, or None for events not worth a line."""
     kind = event.event_type_value
@@ -28,9 +38,7 @@ def describe(event: Any) -> str | None:
     if kind == "STEP_SUCCESS":
         return f"  ok  {step} ({event.event_specific_data.duration_ms / 1000:.1f} s)"
     if kind == "STEP_FAILURE":
-        error = event.step_failure_data.error
-        message = (error.message if error else "failed").strip().splitlines()
-        return f"  FAIL {step}: {message[0] if message else 'failed'}"
+        return f"  FAIL {step}: {error_message(event.step_failure_data.error)}"
     if kind == "STEP_SKIPPED":
         return f"  skip {step} (an upstream step failed)"
     if kind == "ASSET_CHECK_EVALUATION":

@@ -50,6 +50,9 @@ def _headlines(summary: RunSummary) -> list[str]:
 def print_summary(summary: RunSummary, settings: Settings, console: Console | None = None) -> None:
     console = console or Console()
     console.print(_steps_table(summary))
+    for step in summary.steps:
+        if step.error:
+            console.print(f"[red]{step_label(step.step)} failed:[/] {step.error}")
     if summary.gold_rows:
         console.print(_gold_table(summary))
     passed = sum(c.passed for c in summary.checks)
@@ -64,5 +67,7 @@ def print_summary(summary: RunSummary, settings: Settings, console: Console | No
     console.print(f"Power BI exports: {settings.powerbi_dir} (manifest.json lists the files)")
     console.print("dbt docs: `retail docs` builds them into "
                   f"{settings.export_dir / 'dbt-docs'} and serves them on http://127.0.0.1:8080")
+    if summary.log_file:
+        console.print(f"Run log (dbt output): {summary.log_file}")
     verdict = "[green]succeeded[/]" if summary.ok else "[red]FAILED[/]"
     console.print(f"Run {summary.run_id[:8]} {verdict} in {summary.wall_seconds:.1f} s")

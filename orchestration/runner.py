@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+
+from orchestration.progress import error_message
 
 JOB = "full_pipeline"
 
@@ -24,6 +27,7 @@ class StepOutcome:
     step: str
     status: str  # success | failure | skipped
     seconds: float
+    error: str = ""
 
 
 @dataclass
@@ -38,6 +42,7 @@ class RunSummary:
     run_id: str
     success: bool
     wall_seconds: float
+    log_file: Path | None = None
     steps: list[StepOutcome] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
     gold_rows: dict[str, int] = field(default_factory=dict)
@@ -80,7 +85,8 @@ def summarize(instance: dg.DagsterInstance, run_id: str, success: bool, wall: fl
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
             status = kind.removeprefix("STEP_").lower()
             seconds = entry.timestamp - started.get(event.step_key, entry.timestamp)
-            summary.steps.append(StepOutcome(event.step_key, status, round(seconds, 2)))
+            error = error_message(event.step_failure_data.error) if status == "failure" else ""
+            summary.steps.append(StepOutcome(event.step_key, status, round(seconds, 2), error))
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.asset_check_evaluation_data
             name = f"{data.asset_check_key.asset_key.to_user_string()}:{data.asset_check_key.name}"
@@ -95,15 +101,31 @@ def summarize(instance: dg.DagsterInstance, run_id: str, success: bool, wall: fl
     return summary
 
 
-def run_pipeline(run_config: dict[str, Any], progress: bool = True) -> RunSummary:
-    """Materialize every asset of the full pipeline job; never raises for a failed step."""
+def run_pipeline(
+    run_config: dict[str, Any], log_dir: Path, progress: bool = True
+) -> RunSummary:
+    """Materialize every asset of the full pipeline job; never raises for a failed step.
+
+    Tool output written to stdout during the run (dbt's log) goes to `log_dir/run-<id>.log`;
+    with `progress`, one line per finished step goes to stderr.
+    """
+    from dagster._core.utils import make_new_run_id
+
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(JOB)
     quiet = {"console": {"config": {"log_level": "ERROR"}}}
     config = {**run_config, "loggers": {"retail_progress": {}} if progress else quiet}
-    with pipeline_instance() as instance:
+    run_id = make_new_run_id()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"run-{run_id[:8]}.log"
+    with pipeline_instance() as instance, log_file.open("w") as log:
         started = time.perf_counter()
-        result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+        with redirect_stdout(log):
+            result = job.execute_in_process(
+                run_config=config, instance=instance, raise_on_error=False, run_id=run_id
+            )
         wall = time.perf_counter() - started
-        return summarize(instance, result.run_id, result.success, wall)
+        summary = summarize(instance, result.run_id, result.success, wall)
+    summary.log_file = log_file
+    return summary

@@ -34,12 +34,12 @@ DUCKDB_POOL = "duckdb_writer"
     outs={
         table: dg.AssetOut(
             key=dg.AssetKey(["bronze", table]),
-            group_name="bronze",
             kinds={"duckdb"},
             description=f"bronze.{table}: the source file as text, plus lineage columns.",
         )
         for table in BRONZE_TABLES
     },
+    group_name="bronze",
     pool=DUCKDB_POOL,
 )
 def bronze_ingest(
@@ -52,10 +52,15 @@ def bronze_ingest(
     started = time.perf_counter()
     result = ingest_extract(Path(extract), settings.duckdb_path, progress=False)
     seconds = round(time.perf_counter() - started, 3)
-    context.log.info(f"ingested {extract} in {seconds} s: {result}")
+    context.log.info(f"ingested batch {result.batch_id}: {result.total_rows} rows in {seconds} s")
     with connect(settings.duckdb_path, read_only=True) as con:
         for table in BRONZE_TABLES:
             metadata = table_metadata(con, "bronze", table)
-            metadata["ingest_seconds"] = dg.MetadataValue.float(seconds)
-            metadata["extract"] = dg.MetadataValue.path(extract)
+            metadata.update({
+                "batch_id": result.batch_id,
+                "batch_rows": result.rows.get(table, 0),
+                "source_file": result.files.get(table) or "(absent: optional file)",
+                "ingest_seconds": dg.MetadataValue.float(seconds),
+                "bytes_read": result.bytes_read,
+            })
             yield dg.Output(None, output_name=table, metadata=metadata)

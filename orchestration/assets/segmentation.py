@@ -3,42 +3,35 @@
 The dbt models in models/marts/segmentation read that Parquet and run after this asset.
 """
 
-
-import dataclasses
 import time
 from typing import Any
 
 import dagster as dg
-import duckdb
 
 from orchestration.assets.bronze import DUCKDB_POOL
 from orchestration.metadata import folder_size, markdown_table
 from orchestration.resources import RetailResource
 from orchestration.translator import SPARK_SEGMENTS_KEY
 
-UPSTREAM = [dg.AssetKey(["gold", "fct_sales"]), dg.AssetKey(["gold", "dim_customers"]),
-            dg.AssetKey(["gold", "fct_returns"])]
+UPSTREAM = [dg.AssetKey(["gold", name]) for name in ("fct_sales", "dim_customers", "fct_returns")]
 
 
-def _result_metadata(result: Any) -> dict[str, Any]:
-    """Scalar fields of the SegmentationResult dataclass, as metadata."""
-    if not dataclasses.is_dataclass(result):
-        return {}
-    fields = dataclasses.asdict(result)
-    return {f"result_{k}": v if isinstance(v, int | float | bool) else str(v)
-            for k, v in fields.items() if v is not None}
-
-
-def parquet_metadata(folder: str) -> dict[str, Any]:
-    glob = f"{folder}/**/*.parquet"
-    with duckdb.connect() as con:
-        rows = con.execute(f"select count(*) from read_parquet('{glob}')").fetchone()[0]
-        tiers = con.execute(
-            f"select tier, count(*) from read_parquet('{glob}') group by tier order by tier"
-        ).fetchall()
+def result_metadata(result: Any) -> dict[str, Any]:
+    """What the Spark run produced (a SegmentationResult), as Dagster metadata."""
+    total = max(result.customers, 1)
+    tiers = sorted(result.tier_counts.items())
     return {
-        "dagster/row_count": dg.MetadataValue.int(int(rows)),
-        "tiers": dg.MetadataValue.md(markdown_table(["tier", "customers"], tiers)),
+        "dagster/row_count": dg.MetadataValue.int(result.customers),
+        "tiers": dg.MetadataValue.md(markdown_table(
+            ["tier", "customers", "share"], [(t, n, f"{n / total:.1%}") for t, n in tiers])),
+        "segments": dg.MetadataValue.md(markdown_table(
+            ["rfm segment", "customers"], sorted(result.segment_counts.items()))),
+        "reference_date": str(result.reference_date),
+        "purchase_rows": result.purchase_rows,
+        "return_rows": result.return_rows,
+        "sales_without_customer": result.sales_without_customer,
+        "spark_mode": result.spark_mode,
+        **{name: round(value, 3) for name, value in result.timings.items()},
     }
 
 
@@ -49,25 +42,16 @@ def parquet_metadata(folder: str) -> dict[str, Any]:
     kinds={"spark", "parquet"},
     pool=DUCKDB_POOL,
 )
-def customer_segments_parquet(
-    context: dg.AssetExecutionContext, retail: RetailResource
-) -> dg.MaterializeResult:
+def customer_segments_parquet(retail: RetailResource) -> dg.MaterializeResult:
     """Customer value tiers and RFM scores computed by PySpark, written as Parquet."""
     from retail.segmentation import run_segmentation
 
     settings = retail.settings()
     started = time.perf_counter()
     result = run_segmentation(settings)
-    seconds = round(time.perf_counter() - started, 3)
-    folder = settings.segments_dir
-    metadata = {
-        "path": dg.MetadataValue.path(str(folder)),
-        "size_bytes": folder_size(folder),
-        "spark_seconds": dg.MetadataValue.float(seconds),
-        **_result_metadata(result),
-    }
-    try:
-        metadata.update(parquet_metadata(str(folder)))
-    except duckdb.Error as exc:
-        context.log.warning(f"could not read {folder} for metadata: {exc}")
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(result.output_dir)),
+        "size_bytes": folder_size(result.output_dir),
+        "seconds": round(time.perf_counter() - started, 3),
+        **result_metadata(result),
+    })

@@ -53,6 +53,6 @@ def run(args: argparse.Namespace) -> int:
         scale=args.scale if args.scale is not None else 1.0,
         seed=args.seed if args.seed is not None else 42,
     )
-    summary = run_pipeline(run_config)
+    summary = run_pipeline(run_config, log_dir=settings.data_dir / "logs")
     print_summary(summary, settings)
     return 0 if summary.ok else 1

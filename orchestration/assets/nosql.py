@@ -1,0 +1,95 @@
+"""MongoDB: web events and customer profiles in MongoDB, aggregations back into gold.
+
+One step (one embedded server start): load the extract's events, rebuild the customer-360
+profiles from gold, run the aggregation pipelines into `gold.nosql_*`, then compare MongoDB's
+figures with dbt's (`check_against_dbt`) as an asset check.
+"""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from orchestration.assets.bronze import DUCKDB_POOL
+from orchestration.assets.raw import RAW_KEY
+from orchestration.metadata import table_metadata
+from orchestration.resources import RetailResource
+from retail.warehouse import connect
+
+EVENTS_KEY = dg.AssetKey(["nosql", "events"])
+PROFILES_KEY = dg.AssetKey(["nosql", "customer_profiles"])
+GOLD_TABLES = ("nosql_most_viewed_products", "nosql_category_views_daily", "nosql_session_funnel")
+FUNNEL_KEY = dg.AssetKey(["gold", "nosql_session_funnel"])
+CHECK = dg.AssetCheckSpec("mongo_matches_dbt", asset=FUNNEL_KEY, blocking=False,
+                          description="MongoDB's event counts, funnel and product views equal "
+                                      "dbt's gold.fct_web_events / kpi_web_funnel.")
+PROFILE_INPUTS = [dg.AssetKey(["gold", name]) for name in
+                  ("dim_customers", "dim_products", "fct_sales", "kpi_customer_lifetime",
+                   "customer_segments", "fct_web_events", "kpi_web_funnel")]
+
+
+def _outs() -> dict[str, dg.AssetOut]:
+    outs = {
+        "events": dg.AssetOut(key=EVENTS_KEY, kinds={"mongodb"},
+                              description="MongoDB `events`: the extract's valid web events."),
+        "customer_profiles": dg.AssetOut(
+            key=PROFILES_KEY, kinds={"mongodb"},
+            description="MongoDB `customer_profiles`: one customer-360 document per customer."),
+    }
+    for table in GOLD_TABLES:
+        outs[table] = dg.AssetOut(key=dg.AssetKey(["gold", table]), kinds={"mongodb", "duckdb"},
+                                  description=f"gold.{table}: a MongoDB aggregation, for BI.")
+    return outs
+
+
+@dg.multi_asset(
+    name="nosql",
+    ins={"extract": dg.AssetIn(RAW_KEY)},
+    outs=_outs(),
+    deps=PROFILE_INPUTS,
+    internal_asset_deps={
+        "events": {RAW_KEY},
+        "customer_profiles": set(PROFILE_INPUTS),
+        **{table: {EVENTS_KEY, dg.AssetKey(["gold", "dim_products"])} for table in GOLD_TABLES},
+    },
+    group_name="nosql",
+    check_specs=[CHECK],
+    pool=DUCKDB_POOL,
+)
+def nosql(
+    context: dg.AssetExecutionContext, extract: str, retail: RetailResource
+) -> Iterator[Any]:
+    """Events and profiles into MongoDB; aggregations into gold; consistency with dbt."""
+    from retail.nosql import (
+        build_customer_profiles,
+        check_against_dbt,
+        load_events,
+        mongo_database,
+        run_aggregations,
+    )
+
+    settings = retail.settings()
+    with mongo_database(settings) as db:
+        started = time.perf_counter()
+        loaded = load_events(db, Path(extract), progress=False)
+        yield dg.Output(None, output_name="events", metadata={
+            **{k: v for k, v in loaded.as_metadata().items() if not isinstance(v, list)},
+            "documents": db["events"].count_documents({}),
+            "seconds": round(time.perf_counter() - started, 3)})
+        started = time.perf_counter()
+        profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
+        yield dg.Output(None, output_name="customer_profiles", metadata={
+            "documents": profiles, "seconds": round(time.perf_counter() - started, 3)})
+        started = time.perf_counter()
+        rows = run_aggregations(db, settings.duckdb_path)
+        seconds = round(time.perf_counter() - started, 3)
+        with connect(settings.duckdb_path, read_only=True) as con:
+            for table in GOLD_TABLES:
+                metadata = {**table_metadata(con, "gold", table), "aggregation_seconds": seconds,
+                            "rows_written": rows.get(table, 0)}
+                yield dg.Output(None, output_name=table, metadata=metadata)
+        report = check_against_dbt(db, settings.duckdb_path)
+    yield dg.AssetCheckResult(check_name=CHECK.name, asset_key=FUNNEL_KEY, passed=report.passed,
+                              metadata=report.as_metadata())
