@@ -62,20 +62,26 @@ def test_documents_are_typed_and_cleaned(db: Any, mixed_extract: Path) -> None:
     assert e5["customer_id"] is None and e5["ts"] is None  # kept, as silver keeps it
 
 
-def test_loading_twice_leaves_the_same_documents(db: Any, mixed_extract: Path) -> None:
-    first = load_events(db, mixed_extract, batch_size=2)
+@pytest.mark.parametrize(("first_mode", "second_mode"),
+                         [("insert", "insert"), ("upsert", "upsert"), ("insert", "upsert")])
+def test_loading_twice_leaves_the_same_documents(
+    db: Any, mixed_extract: Path, first_mode: str, second_mode: str
+) -> None:
+    first = load_events(db, mixed_extract, batch_size=2, mode=first_mode)
     before = _all(db)
-    second = load_events(db, mixed_extract, batch_size=1000)
+    second = load_events(db, mixed_extract, batch_size=1000, mode=second_mode)
     assert _all(db) == before
     assert (second.inserted, second.already_present) == (0, first.valid)
     assert second.rejected() == first.rejected()
 
 
-def test_batch_size_does_not_change_the_result(db: Any, mixed_extract: Path, mongo: Any) -> None:
+def test_batch_size_and_mode_do_not_change_the_result(
+    db: Any, mixed_extract: Path, mongo: Any
+) -> None:
     load_events(db, mixed_extract, batch_size=1)
     other = mongo[f"{db.name}_b"]
     try:
-        load_events(other, mixed_extract, batch_size=3)
+        load_events(other, mixed_extract, batch_size=3, mode="upsert")
         assert _all(other) == _all(db)
     finally:
         mongo.drop_database(other.name)
@@ -108,6 +114,16 @@ def test_extract_without_events_file_loads_nothing(db: Any, tmp_path: Path) -> N
     result = load_events(db, tmp_path / "batch-empty")
     assert not result.file_present and result.lines == 0
     assert db.events.count_documents({}) == 0
+
+
+def test_a_later_batch_repeating_an_event_keeps_the_first_copy(db: Any, tmp_path: Path) -> None:
+    write_events(tmp_path / "batch-1", [event("e1", "page_view", page_url="/first")])
+    write_events(tmp_path / "batch-2", [event("e1", "page_view", page_url="/second"),
+                                        event("e2", "page_view")])
+    load_events(db, tmp_path / "batch-1")
+    second = load_events(db, tmp_path / "batch-2")
+    assert (second.inserted, second.already_present) == (1, 1)
+    assert db.events.find_one({"_id": "e1"})["page_url"] == "/first"
 
 
 def test_missing_extract_folder_is_bad_input(db: Any, tmp_path: Path) -> None:
