@@ -80,8 +80,10 @@ def _check(db: Any, duckdb_path: Path) -> bool:
 
     report = check_against_dbt(db, duckdb_path)
     if report.passed:
-        print("check: MongoDB agrees with dbt ("
-              + ", ".join(f"{n} {what}" for what, n in report.compared.items()) + ")")
+        compared = report.compared
+        print(f"check: MongoDB agrees with dbt ({compared['events']} events, "
+              f"{compared['funnel_figures']} funnel figures, "
+              f"views of {compared['products']} products)")
     else:
         print(f"check: {len(report.mismatches)} difference(s) between MongoDB and dbt:")
         for line in report.mismatches[:20]:

@@ -39,7 +39,6 @@ class ConsistencyReport:
 
 def _compare(report: ConsistencyReport, what: str, mongo: dict[Any, int],
              dbt: dict[Any, int]) -> None:
-    report.compared[what] = len(set(mongo) | set(dbt))
     for key in sorted(set(mongo) | set(dbt), key=str):
         if mongo.get(key, 0) != dbt.get(key, 0):
             report.mismatches.append(
@@ -74,16 +73,20 @@ def check_against_dbt(db: Any, duckdb_path: Path) -> ConsistencyReport:
     finally:
         con.close()
     report = ConsistencyReport()
-    _compare(report, "events", {"total": db.events.count_documents({})}, {"total": dbt_events})
+    mongo_events = db.events.count_documents({})
+    _compare(report, "events", {"total": mongo_events}, {"total": dbt_events})
+    report.compared["events"] = max(mongo_events, dbt_events)
     rows = funnel_rows(db)
     mongo_funnel = {row["step"]: row["sessions"] for row in rows}
     if rows:
         mongo_funnel["payment_attempts"] = rows[0]["payment_attempts"]
         mongo_funnel["failed_payments"] = rows[0]["failed_payments"]
     _compare(report, "funnel", mongo_funnel, {k: int(v or 0) for k, v in dbt_funnel.items()})
+    report.compared["funnel_figures"] = len(set(mongo_funnel) | set(dbt_funnel))
     mongo_views: dict[Any, int] = {}
     for row in db.events.aggregate(pipelines.product_views()):
         number = row["_id"] if row["_id"] in known_products else None
         mongo_views[number] = mongo_views.get(number, 0) + row["views"]
     _compare(report, "product_views", mongo_views, dbt_views)
+    report.compared["products"] = len(set(mongo_views) | set(dbt_views))
     return report

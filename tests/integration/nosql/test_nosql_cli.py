@@ -1,0 +1,59 @@
+"""`retail mongo ...` end to end through the CLI entry point, on hand-made inputs."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from nosql_fixtures import event, hand_made_gold, write_events
+
+from retail.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every path under tmp_path; the embedded server (MONGODB_URI unset for these tests)."""
+    monkeypatch.setenv("RETAIL_DUCKDB_PATH", str(tmp_path / "wh" / "retail.duckdb"))
+    monkeypatch.setenv("RETAIL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    return tmp_path
+
+
+def test_sync_loads_builds_aggregates_and_checks(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hand_made_gold(env / "wh" / "retail.duckdb")
+    write_events(env / "batch-1", [event("e1", "product_view", product_key="P1"), "{oops"])
+    assert main(["mongo", "load-events", "--raw", str(env / "batch-1"), "--batch-size", "1"]) == 0
+    assert main(["mongo", "profiles"]) == 0
+    assert main(["mongo", "aggregate"]) == 0
+    out = capsys.readouterr().out
+    assert "events: 2 lines, 1 valid (1 new, 0 already loaded), rejected 1: 1 malformed" in out
+    assert "customer_profiles: 3 documents" in out
+    assert "gold.nosql_most_viewed_products: 1 rows" in out
+    # the hand-made gold has no fct_web_events / kpi_web_funnel: a clear error, exit 1
+    assert main(["mongo", "check"]) == 1
+    assert "fct_web_events" in capsys.readouterr().err
+
+
+def test_bad_arguments_exit_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["mongo", "load-events", "--raw", str(env), "--batch-size", "0"])
+    assert caught.value.code == 2
+    assert main(["mongo", "load-events", "--raw", str(env / "missing")]) == 2
+    assert "no such extract folder" in capsys.readouterr().err
+
+
+def test_unreachable_uri_exits_1_without_the_password(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv(
+        "MONGODB_URI", f"mongodb://ops:T0pSecret@127.0.0.1:{port}/?serverSelectionTimeoutMS=200")
+    assert main(["mongo", "aggregate"]) == 1
+    captured = capsys.readouterr()
+    assert "T0pSecret" not in captured.out + captured.err
+    assert "ops:***@" in captured.out and "cannot reach MongoDB" in captured.err
