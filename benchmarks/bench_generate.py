@@ -1,0 +1,138 @@
+"""Benchmark the raw-data generator: sales lines/s, all rows/s, MB/s and peak RSS per scale.
+
+Each scale runs in its own child process (so peak RSS is that run's alone, read with
+`os.wait4`), writing a real extract to a scratch folder. dbt Labs' `jafgen` runs in the same
+session for comparison (rows of all its CSVs per second of wall time).
+
+    .venv/bin/python benchmarks/bench_generate.py                 # scales 1, 10, 100
+    .venv/bin/python benchmarks/bench_generate.py --scales 1 10 --with-1000
+    JAFGEN=/path/to/jafgen .venv/bin/python benchmarks/bench_generate.py
+
+jafgen: taken from $JAFGEN, else /tmp/jafgen-venv/bin/jafgen, which is created with
+`pip install jafgen` when missing (use --no-jafgen to skip). Timings on a shared machine vary:
+quote the machine's load with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+JAFGEN_VENV = Path("/tmp/jafgen-venv")
+
+CHILD = """
+import json, sys
+from generators import generate_extract
+m = generate_extract(sys.argv[1], scale=float(sys.argv[2]), seed=int(sys.argv[3]),
+                     force=True, progress=False)
+print(json.dumps({"rows": m["row_counts"], "bytes": sum(f["bytes"] for f in m["files"].values()),
+                  "lines": m["truth"]["order_lines"]}))
+"""
+
+
+def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS in bytes, stdout) of one child, reaped with wait4 for its RSS."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}):\n{err.read()[-2000:]}")
+        return seconds, usage.ru_maxrss * 1024, out.read()
+
+
+def bench_scale(scale: float, seed: int, scratch: Path) -> dict:
+    out = scratch / f"scale-{scale:g}"
+    seconds, rss, stdout = run_measured(
+        [sys.executable, "-c", CHILD, str(out), str(scale), str(seed)], cwd=ROOT)
+    result = json.loads(stdout.strip().splitlines()[-1])
+    shutil.rmtree(out, ignore_errors=True)
+    rows = sum(result["rows"].values())
+    return {"scale": scale, "lines": result["lines"], "rows": rows, "bytes": result["bytes"],
+            "seconds": seconds, "rss": rss}
+
+
+def find_jafgen(install: bool) -> Path | None:
+    env = os.environ.get("JAFGEN")
+    if env:
+        return Path(env)
+    exe = JAFGEN_VENV / "bin" / "jafgen"
+    if not exe.exists() and install:
+        print(f"installing jafgen into {JAFGEN_VENV} ...", file=sys.stderr)
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(JAFGEN_VENV)], check=True)
+            subprocess.run([str(JAFGEN_VENV / "bin" / "pip"), "install", "-q", "jafgen"],
+                           check=True, stdout=subprocess.DEVNULL)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            print(f"jafgen unavailable: {exc}", file=sys.stderr)
+            return None
+    return exe if exe.exists() else None
+
+
+def bench_jafgen(exe: Path, years: int, scratch: Path) -> dict:
+    work = scratch / "jafgen"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    seconds, rss, _ = run_measured([str(exe), str(years)], cwd=work)
+    files = list((work / "jaffle-data").glob("*.csv"))
+    rows = sum(max(0, f.read_bytes().count(b"\n") - 1) for f in files)
+    size = sum(f.stat().st_size for f in files)
+    shutil.rmtree(work, ignore_errors=True)
+    return {"years": years, "rows": rows, "bytes": size, "seconds": seconds, "rss": rss}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--with-1000", action="store_true", help="also run scale 1000 (~60M lines)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scratch", type=Path, default=Path("/tmp/bench-generate"))
+    parser.add_argument("--no-jafgen", action="store_true")
+    parser.add_argument("--jafgen-years", type=int, default=1)
+    args = parser.parse_args()
+    scales = args.scales + ([1000.0] if args.with_1000 else [])
+    args.scratch.mkdir(parents=True, exist_ok=True)
+
+    load = os.getloadavg()
+    print(f"generator benchmark: {os.cpu_count()} CPUs, load average {load[0]:.2f} "
+          f"{load[1]:.2f} {load[2]:.2f} at start (shared machine)")
+    print(f"{'scale':>7} {'sales lines':>12} {'all rows':>12} {'MB':>9} {'seconds':>8} "
+          f"{'lines/s':>11} {'rows/s':>11} {'MB/s':>7} {'peak RSS MiB':>13}")
+    best_rows_per_s = 0.0
+    for scale in scales:
+        r = bench_scale(scale, args.seed, args.scratch)
+        lines_s, rows_s = r["lines"] / r["seconds"], r["rows"] / r["seconds"]
+        best_rows_per_s = max(best_rows_per_s, rows_s)
+        print(f"{scale:>7g} {r['lines']:>12,} {r['rows']:>12,} {r['bytes'] / 1e6:>9.1f} "
+              f"{r['seconds']:>8.2f} {lines_s:>11,.0f} {rows_s:>11,.0f} "
+              f"{r['bytes'] / 1e6 / r['seconds']:>7.1f} {r['rss'] / 2**20:>13.0f}", flush=True)
+
+    if args.no_jafgen:
+        return 0
+    exe = find_jafgen(install=True)
+    if exe is None:
+        print("jafgen: unavailable (set JAFGEN=/path/to/jafgen to compare)")
+        return 0
+    j = bench_jafgen(exe, args.jafgen_years, args.scratch)
+    jafgen_rows_s = j["rows"] / j["seconds"]
+    print(f"jafgen {j['years']} year(s): {j['rows']:,} rows, {j['bytes'] / 1e6:.1f} MB in "
+          f"{j['seconds']:.2f} s = {jafgen_rows_s:,.0f} rows/s, peak RSS "
+          f"{j['rss'] / 2**20:.0f} MiB")
+    print(f"best generator rows/s vs jafgen: {best_rows_per_s / jafgen_rows_s:,.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
