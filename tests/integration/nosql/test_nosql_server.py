@@ -86,3 +86,37 @@ def test_invalid_uri_error_has_no_password(tmp_path: Path) -> None:
         pass
     assert "Hunter2Secret" not in str(caught.value)
     assert "bob:***@" in str(caught.value)
+
+
+HOLDER = """
+import sys
+from pathlib import Path
+from retail.nosql.server import embedded_server_uri
+with embedded_server_uri(Path(sys.argv[1])):
+    print("serving", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_second_process_waits_for_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    from retail.nosql import server
+
+    settings = settings_under(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.mongo_data_dir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "serving"
+        monkeypatch.setattr(server, "LOCK_WAIT_SECONDS", 0.5)
+        with pytest.raises(MongoUnavailableError, match="in use by another process"), \
+                mongo_client(settings):
+            pass
+    finally:
+        holder.communicate("done\n", timeout=30)
+    assert holder.returncode == 0
+    with mongo_database(settings) as db:  # released: this process can serve the folder now
+        db.things.insert_one({"_id": 1})
