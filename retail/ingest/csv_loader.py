@@ -61,7 +61,10 @@ def _has_multiline_value(
     con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: str
 ) -> bool:
     """Did any quoted value of this file span lines? (Only asked when the file has quotes.)"""
-    spans = " or ".join(f"regexp_matches({ident(name)}, '[\\r\\n]')" for name in planned.header)
+    spans = " or ".join(
+        f"contains({ident(name)}, chr(10)) or contains({ident(name)}, chr(13))"
+        for name in planned.header
+    )
     found = con.execute(
         f"select exists (select 1 from {_scope(planned)} and ({spans}))",
         [batch_id, planned.source_file],

@@ -200,3 +200,11 @@ def test_file_names_match_case_insensitively(tmp_path: Path, warehouse: Path):
     result = ingest_extract(folder, warehouse)
     assert result.files["crm_cust_info"] == "source_crm/CUST_INFO.csv"
     assert result.rows["crm_cust_info"] == 4
+
+
+def test_ingest_settings_do_not_leak_to_other_connections(extract_dir: Path, warehouse: Path):
+    ingest_extract(extract_dir, warehouse)
+    with duckdb.connect(str(warehouse)) as other:  # same process: the same database instance
+        ingest_extract(extract_dir, warehouse)
+        setting = "select current_setting('preserve_insertion_order')"
+        assert other.execute(setting).fetchone()[0] is True
