@@ -97,11 +97,30 @@ def locate_bad_utf8(path: Path) -> tuple[int, str] | None:
     return None
 
 
-def locate_stray_carriage_return(path: Path) -> int | None:
-    """Line of the first CR that is not part of CRLF in a file that otherwise ends lines with LF."""
+def locate_mixed_line_endings(path: Path) -> tuple[int, str] | None:
+    """(line, description) of the first line whose ending differs from line 1's (LF vs CRLF),
+    or that holds a lone CR; DuckDB's strict reader refuses such files without naming a line.
+    """
+    first: bytes | None = None
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
-            body = raw[:-2] if raw.endswith(b"\r\n") else raw
+            body, ending = _split_ending(raw)
             if b"\r" in body:
-                return number
+                return number, "a carriage return (CR) inside the line"
+            if not ending:
+                break  # the last line may end without a newline
+            if first is None:
+                first = ending
+            elif ending != first:
+                return number, f"the line ends with {_NAMES[ending]}, line 1 with {_NAMES[first]}"
     return None
+
+
+_NAMES = {b"\r\n": "CRLF", b"\n": "LF"}
+
+
+def _split_ending(raw: bytes) -> tuple[bytes, bytes]:
+    for ending in (b"\r\n", b"\n"):
+        if raw.endswith(ending):
+            return raw[: -len(ending)], ending
+    return raw, b""

@@ -49,11 +49,9 @@ def translate(exc: duckdb.Error, path: Path, width: int, may_span_lines: bool) -
             line = lines.locate_quote_error(path) or line
         return BadInputError(path, "a quoted value is never closed (unterminated quote)", line)
     if "invalid state" in message:
-        stray = lines.locate_stray_carriage_return(path)
-        if stray is not None:
-            return BadInputError(
-                path, "mixed line endings: a carriage return (CR) inside the line", stray
-            )
+        mixed = lines.locate_mixed_line_endings(path)
+        if mixed is not None:
+            return BadInputError(path, f"mixed line endings: {mixed[1]}", line=mixed[0])
     return BadInputError(path, _first_sentence(message), line=line)
 
 

@@ -50,7 +50,15 @@ def plan_extract(raw_dir: Path) -> list[PlannedFile]:
     if missing:
         others = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
         raise BadInputError(raw_dir / missing[0], f"required file is missing{others}")
-    return [_check_file(raw_dir, source, path) for source, path in located if path is not None]
+    planned = []
+    for source, path in located:
+        if path is None:
+            continue
+        try:
+            planned.append(_check_file(raw_dir, source, path))
+        except OSError as exc:  # unreadable (permissions, a broken link, ...)
+            raise BadInputError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return planned
 
 
 def _find_dir(raw_dir: Path, name: str) -> bool:

@@ -103,6 +103,18 @@ CASES = {
         8,
         "unterminated quote",
     ),
+    "mixed line endings (LF file with a CRLF line)": Case(
+        _put("source_web/events.jsonl", '{"a":1}\n{"b":2}\r\n{"c":3}\n'),
+        "events.jsonl",
+        2,
+        "mixed line endings: the line ends with CRLF, line 1 with LF",
+    ),
+    "mixed line endings (CRLF file with an LF line)": Case(
+        _put("source_erp/LOC_A101.csv", "CID,CNTRY\r\nAW-1,DE\r\nAW-2,FR\nAW-3,US\r\n"),
+        "LOC_A101.csv",
+        3,
+        "mixed line endings: the line ends with LF, line 1 with CRLF",
+    ),
     "empty file": Case(_put("source_erp/LOC_A101.csv", b""), "LOC_A101.csv", None, "empty"),
     "bad bytes in the last file (web events)": Case(
         _append("source_web/events.jsonl", b'{"event_id":"\xc3\x28"}\n', EVENTS),
