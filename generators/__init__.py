@@ -19,10 +19,10 @@ def generate_extract(out: Path, scale: float = 1.0, seed: int = 42, *, force: bo
 
 
 def generate_followon(after: Path, days: int, out: Path, *, force: bool = False,
-                      progress: bool | None = None) -> dict:
+                      progress: bool | None = None, **kwargs: Any) -> dict:
     from generators.api import generate_followon as _generate_followon
 
-    return _generate_followon(after, days, out, force=force, progress=progress)
+    return _generate_followon(after, days, out, force=force, progress=progress, **kwargs)
 
 
 __all__ = ["generate_extract", "generate_followon"]

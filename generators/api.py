@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from generators.config import FIRST_CUSTOMER_ID, GENERATOR_VERSION, GeneratorConfig
-from generators.extract import write_batch, write_manifest
+from generators.extract import write_batch
 from generators.output import check_scale_seed, check_target, staged_folder
 from generators.plan import BatchPlan, first_plan, followon_plan
 from retail.errors import UsageError
@@ -24,10 +24,10 @@ def _iso(day: int) -> str:
 
 
 def _generate(plan: BatchPlan, out: Path, force: bool, progress: bool | None,
-              parent: dict | None) -> dict:
+              parent: dict | None, workers: int | None) -> dict:
     check_target(out, force)
     with staged_folder(out) as stage, progress_bar(progress) as bar:
-        files, truth, defects, sessions = write_batch(plan, stage, bar)
+        files, truth, defects, next_session = write_batch(plan, stage, bar, workers)
         truth.customers = plan.new_customers + plan.updated_customers  # cst_ids in this batch
         truth.current_products = len(plan.catalog.number)
         batch_truth = truth.to_dict()
@@ -57,25 +57,32 @@ def _generate(plan: BatchPlan, out: Path, force: bool, progress: bool | None,
                 "last_day": plan.last_day,
                 "next_customer_id": next_customer_id,
                 "next_order_seq": plan.first_order_seq + batch_truth["orders"],
-                "next_session": plan.first_session + sessions,
+                "next_session": next_session,
                 "added_versions": plan.added_versions,
             },
         }
-        write_manifest(stage, manifest)
+        # manifest.json goes last: its presence marks a complete extract.
+        text = json.dumps(manifest, indent=2) + "\n"
+        (stage / "manifest.json").write_text(text, encoding="utf-8")
     return manifest
 
 
 def generate_extract(out: Path, scale: float = 1.0, seed: int = 42, *, force: bool = False,
-                     progress: bool | None = None,
-                     config: GeneratorConfig | None = None) -> dict:
-    """Write the first extract (2023-01-01 .. 2025-12-31) into `out`; return its manifest."""
+                     progress: bool | None = None, config: GeneratorConfig | None = None,
+                     workers: int | None = None) -> dict:
+    """Write the first extract (2023-01-01 .. 2025-12-31) into `out`; return its manifest.
+
+    `config` overrides defect and behaviour rates; `workers` the number of processes
+    (default: 1 for small scales, else up to 2). Neither `workers` nor the machine changes
+    the bytes written.
+    """
     check_scale_seed(scale, seed)
     plan = first_plan(seed, float(scale), config or GeneratorConfig())
-    return _generate(plan, Path(out), force, progress, None)
+    return _generate(plan, Path(out), force, progress, None, workers)
 
 
 def generate_followon(after: Path, days: int, out: Path, *, force: bool = False,
-                      progress: bool | None = None) -> dict:
+                      progress: bool | None = None, workers: int | None = None) -> dict:
     """Write the batch that follows the extract in `after`: its next `days` days."""
     after, out = Path(after), Path(out)
     if not isinstance(days, int) or days <= 0:
@@ -90,4 +97,4 @@ def generate_followon(after: Path, days: int, out: Path, *, force: bool = False,
         raise UsageError(f"{manifest_path}: not a usable generator manifest ({exc})") from exc
     if out.resolve() == after.resolve():
         raise UsageError("--out must differ from --after")
-    return _generate(plan, out, force, progress, parent)
+    return _generate(plan, out, force, progress, parent, workers)

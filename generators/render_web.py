@@ -18,9 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generators.config import DefectRates
-from generators.textout import join, text
+from generators.textout import Lines, join, text, to_lines
 from generators.web import CHECKOUT, EVENT_TYPES, PURCHASE, Events
 
+MALFORMED_KEEP = 40  # a malformed copy stops inside its event_id
 DEVICES = pa.array(["desktop", "mobile", "tablet"])
 UNKNOWN_TYPES = pa.array(["wishlist_add", "search", "heartbeat", "newsletter_signup"])
 _TYPES = pa.concat_arrays([pa.array(EVENT_TYPES), UNKNOWN_TYPES])
@@ -103,7 +104,7 @@ def _swaps(rng: np.random.Generator, ts: np.ndarray, rate: float) -> np.ndarray:
 
 
 def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Array,
-              rates: DefectRates, defects: Counter) -> pa.Array:
+              rates: DefectRates, defects: Counter) -> Lines:
     """All lines of the chunk: true events (with swaps) plus extra defective lines.
 
     Extra lines are placed right after their source line and share its timestamp.
@@ -138,9 +139,4 @@ def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Arra
         out_ids = pc.replace_with_mask(out_ids, pa.array(unknown),
                                        uuids(rng, int(unknown.sum())))
     lines = event_lines(out, out_ids, product_numbers)
-    malformed = kind == 2
-    if malformed.any():
-        mask = pa.array(malformed)
-        cut = pc.utf8_slice_codeunits(lines.filter(mask), 0, 40)  # ends inside event_id
-        lines = pc.replace_with_mask(lines, mask, pc.binary_join_element_wise(cut, "\n", ""))
-    return lines
+    return to_lines(lines, cut=np.flatnonzero(kind == 2), keep=MALFORMED_KEEP)

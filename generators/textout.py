@@ -9,8 +9,7 @@ so CSV fields need no quoting.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import BinaryIO
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -60,36 +59,42 @@ def join(pieces: list[Column], separator: str = "") -> pa.Array:
     )
 
 
-class LineFile:
-    """An output file that receives whole chunks of lines and counts rows and bytes."""
+@dataclass(frozen=True)
+class Lines:
+    """Rendered lines for one file: buffers to write one after the other, and the row count."""
 
-    def __init__(self, path: Path, header: str | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._fh: BinaryIO = path.open("wb")
-        self.rows = 0
-        self.bytes = 0
-        if header is not None:
-            self._write(f"{header}\n".encode())
+    buffers: list
+    rows: int
 
-    def _write(self, data: bytes | pa.Buffer) -> None:
-        self._fh.write(data)
-        self.bytes += len(data)
+    @property
+    def nbytes(self) -> int:
+        return sum(len(b) for b in self.buffers)
 
-    def write_lines(self, lines: pa.Array) -> None:
-        """Write an array of newline-terminated strings as one contiguous buffer."""
-        if len(lines) == 0:
-            return
-        lines = lines.cast(pa.large_string()) if lines.type == pa.string() else lines
-        if lines.null_count:
-            raise ValueError(f"{self.path.name}: a line is null")
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-        start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        self._write(lines.buffers()[2][start:end])
-        self.rows += len(lines)
 
-    def write_csv(self, columns: list[Column]) -> None:
-        self.write_lines(join(columns, ","))
+def to_lines(lines: pa.Array, cut: np.ndarray | None = None, keep: int = 0) -> Lines:
+    """The contiguous data buffer of newline-terminated strings, without copying.
 
-    def close(self) -> None:
-        self._fh.close()
+    `cut` lists positions whose line is written truncated to `keep` characters (plus the
+    newline): the buffer is then split around them instead of rebuilding every line.
+    """
+    if len(lines) == 0:
+        return Lines([], 0)
+    if lines.null_count:
+        raise ValueError("a rendered line is null")
+    wide = pa.types.is_large_string(lines.type)
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[lines.offset:lines.offset + len(lines) + 1]
+    data = lines.buffers()[2]
+    buffers: list = []
+    start = int(offsets[0])
+    for pos in [] if cut is None else cut.tolist():
+        buffers.append(data[start:int(offsets[pos])])
+        line = data[int(offsets[pos]):int(offsets[pos + 1])].to_pybytes()
+        buffers.append(line[:keep] + b"\n")
+        start = int(offsets[pos + 1])
+    buffers.append(data[start:int(offsets[-1])])
+    return Lines([b for b in buffers if len(b)], len(lines))
+
+
+def csv_lines(columns: list[Column]) -> Lines:
+    return to_lines(join(columns, ","))

@@ -49,6 +49,10 @@ class Truth:
         self.failed_payments += int(((events.etype == PAYMENT) & (events.status == 0)).sum())
         self.returned_units += int(chunk.r_quantity.sum())
 
+    def add(self, other: Truth) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
     def plus(self, earlier: dict) -> Truth:
         """Cumulative figures: sums add up; customers and products are already totals."""
         total = Truth(**{k: v for k, v in asdict(self).items()})

@@ -59,10 +59,10 @@ def test_followon_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 
 
 def test_a_failed_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(self) -> None:
+    def fail(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(generators.extract.BatchWriter, "write_products", fail)
+    monkeypatch.setattr(generators.extract, "prd_info_columns", fail)
     with pytest.raises(OSError, match="disk full"):
         generate_extract(tmp_path / "x", scale=0.01)
     assert list(tmp_path.iterdir()) == []

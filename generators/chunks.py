@@ -1,0 +1,133 @@
+"""One unit of work: build, render and write one chunk of sales or one block of customers.
+
+A chunk depends only on the plan and its own numbered random streams, so it can run in any
+process; its lines go to a `ChunkSink` in turn order, and only small figures (truth, defect
+counts, first order days, row and byte counts) come back to the parent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from generators.config import FIRST_CUSTOMER_ID
+from generators.customers import customers_for, order_weights
+from generators.plan import BatchPlan
+from generators.rand import stream
+from generators.render_customers import cust_info_columns
+from generators.render_erp import cust_az12_columns, loc_a101_columns
+from generators.render_sales import returns_columns, sales_columns
+from generators.render_web import web_lines
+from generators.sales import build_sales_chunk
+from generators.sinks import ChunkSink
+from generators.textout import Lines, csv_lines
+from generators.truth import Truth, check_sums
+from generators.web import build_events
+
+SESSIONS_PER_CHUNK = 1_000_000  # session numbers of chunk i start at i * this (never reached)
+
+
+@dataclass
+class ChunkResult:
+    rows: dict[str, int] = field(default_factory=dict)
+    nbytes: dict[str, int] = field(default_factory=dict)
+    truth: Truth = field(default_factory=Truth)
+    defects: Counter = field(default_factory=Counter)
+    first_order: tuple[np.ndarray, np.ndarray] | None = None  # (index of new customer, day)
+
+
+class Context:
+    """What every chunk of one batch needs, built once per process."""
+
+    def __init__(self, plan: BatchPlan, sink: ChunkSink) -> None:
+        self.plan = plan
+        self.sink = sink
+        self.product_numbers = pa.array(plan.catalog.number)
+        self.all_ids = np.arange(FIRST_CUSTOMER_ID, plan.first_customer_id + plan.new_customers)
+        self.customer_cdf = np.cumsum(order_weights(plan.seed, self.all_ids))
+        self.product_cdf = np.cumsum(plan.catalog.popularity)
+
+    def rng(self, *keys: str | int) -> np.random.Generator:
+        return stream(self.plan.seed, *keys, self.plan.batch)
+
+    def emit(self, turn: int, parts: dict[str, Lines], result: ChunkResult) -> ChunkResult:
+        self.sink.write(turn, parts)
+        result.rows = {k: v.rows for k, v in parts.items()}
+        result.nbytes = {k: v.nbytes for k, v in parts.items()}
+        return result
+
+
+def sales_chunk(ctx: Context, turn: int, days: np.ndarray, per_day: np.ndarray,
+                first_seq: int) -> ChunkResult:
+    plan, cfg = ctx.plan, ctx.plan.config
+    chunk = build_sales_chunk(ctx.rng("sales", turn), days, per_day, first_seq, ctx.all_ids,
+                              ctx.customer_cdf, plan.catalog, ctx.product_cdf, cfg.business,
+                              plan.last_day)
+    check_sums(chunk)
+    events = build_events(ctx.rng("web", turn), chunk,
+                          plan.first_session + turn * SESSIONS_PER_CHUNK,
+                          (FIRST_CUSTOMER_ID, int(ctx.all_ids[-1]) + 1), plan.catalog,
+                          ctx.product_cdf, cfg.business)
+    result = ChunkResult()
+    result.truth.add_chunk(chunk, events)
+    rng = ctx.rng("defects", turn)
+    parts = {
+        "sales": csv_lines(sales_columns(rng, chunk, ctx.product_numbers, cfg.defects,
+                                         result.defects)),
+        "returns": csv_lines(returns_columns(chunk, ctx.product_numbers)),
+        "events": web_lines(rng, events, ctx.product_numbers, cfg.defects, result.defects),
+    }
+    new = chunk.o_customer >= plan.first_customer_id
+    # Orders are in day order, so the first occurrence of a customer is their first order.
+    index, first = np.unique(chunk.o_customer[new] - plan.first_customer_id, return_index=True)
+    result.first_order = (index, chunk.o_day[new][first])
+    return ctx.emit(turn, parts, result)
+
+
+def customer_block(ctx: Context, turn: int, ids: np.ndarray, first_order: np.ndarray,
+                   update: bool = False) -> ChunkResult:
+    """CRM and ERP rows of new customers (or, with `update`, new versions of old ones)."""
+    plan, rates = ctx.plan, ctx.plan.config.defects
+    rng = ctx.rng("updated_customers" if update else "customers", turn)
+    cust = customers_for(plan.seed, ids)
+    result = ChunkResult()
+    if update:
+        created = rng.integers(plan.first_day, plan.last_day + 1, len(ids))
+        columns = cust_info_columns(rng, cust, created, rates, result.defects, True)
+        return ctx.emit(turn, {"cust_info": csv_lines(columns)}, result)
+    ordered = first_order < np.iinfo(np.int64).max
+    lead = rng.geometric(1 / 45, len(ids)) - 1  # created a few weeks before the first order
+    earliest = plan.first_day - 365 if plan.batch == 0 else plan.first_day
+    created = np.where(ordered, first_order - lead,
+                       rng.integers(earliest, plan.last_day + 1, len(ids)))
+    if plan.batch:
+        created = np.maximum(created, plan.first_day)
+    parts = {
+        "cust_info": csv_lines(cust_info_columns(rng, cust, created, rates, result.defects)),
+        "cust_az12": csv_lines(cust_az12_columns(rng, cust, rates, result.defects)),
+        "loc_a101": csv_lines(loc_a101_columns(rng, cust, rates, result.defects)),
+    }
+    return ctx.emit(turn, parts, result)
+
+
+# Worker-process side: one Context per process, set by the pool initializer.
+_CONTEXT: Context | None = None
+
+
+def init_worker(plan: BatchPlan, sink: ChunkSink) -> None:
+    global _CONTEXT
+    _CONTEXT = Context(plan, sink)
+
+
+def run_in_worker(task: tuple) -> ChunkResult:
+    """Run `task` = (function name, turn, *args) in this worker; pass the turn on failure."""
+    name, turn, *args = task
+    assert _CONTEXT is not None, "init_worker did not run"
+    try:
+        return {"sales": sales_chunk, "customers": customer_block}[name](_CONTEXT, turn, *args)
+    except BaseException:
+        _CONTEXT.sink.skip(turn)
+        raise
