@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bson.decimal128 import Decimal128
+
 from retail.nosql.gold_io import existing_tables, read_only, require_tables
 from retail.nosql.profiles_sql import profiles_query
 from retail.progress import progress_bar
@@ -27,18 +29,17 @@ _RFM_FIELDS = ("rfm_segment",)
 
 def to_bson(value: Any) -> Any:
     """DuckDB/Arrow Python values -> values BSON can hold (exact decimals, UTC datetimes)."""
-    from bson.decimal128 import Decimal128
-
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
         return {key: to_bson(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [to_bson(item) for item in value]
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         return Decimal128(value)
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, dt.date):
+    if kind is dt.date:
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if kind is dt.datetime:
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return value
 
 
