@@ -2,7 +2,7 @@
 
 DuckDB numbers CSV *records*; `_source_row` must be the file's *line*. The two agree unless a
 quoted value spans lines or a blank line sits between records (DuckDB skips it). `scan_shape`
-answers "could they disagree?" with two memchr-speed scans of the mapped file, so an ordinary
+answers "could they disagree?" with one fast chunked scan of the bytes, so an ordinary
 extract pays almost nothing. Only when they could do we walk the file with Python's csv module
 (`record_start_lines`), and the `locate_*` helpers run only after DuckDB has already refused
 a file, to name the exact line.
@@ -11,12 +11,14 @@ a file, to name the exact line.
 from __future__ import annotations
 
 import csv
-import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 csv.field_size_limit(1 << 30)
+
+CHUNK = 8 << 20
+BLANK_LINES = (b"\n\n", b"\n\r\n", b"\r\r")
 
 
 @dataclass(frozen=True)
@@ -28,15 +30,27 @@ class Shape:
 
 
 def scan_shape(path: Path) -> Shape:
-    """Look for `"` and for an empty line before the end (trailing blank lines are harmless)."""
-    if path.stat().st_size == 0:
-        return Shape(False, False)
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        end = len(mm)
-        while end and mm[end - 1] in (0x0A, 0x0D):
-            end -= 1
-        blank = any(mm.find(pattern, 0, end) >= 0 for pattern in (b"\n\n", b"\n\r\n", b"\r\r"))
-        return Shape(has_quote=mm.find(b'"') >= 0, has_blank_line=blank)
+    """Look for `"` and for an empty line followed by more content (trailing ones are harmless).
+
+    Reads 8 MiB at a time (memchr-speed `find`), so memory stays flat on multi-GB files.
+    """
+    quote = blank = candidate = False
+    tail = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            quote = quote or b'"' in chunk
+            data = tail + chunk
+            if candidate:
+                blank = blank or bool(chunk.strip(b"\r\n"))
+            else:
+                found = [at for at in (data.find(p) for p in BLANK_LINES) if at >= 0]
+                if found:
+                    candidate = True
+                    blank = bool(data[min(found) :].strip(b"\r\n"))
+            if quote and blank:
+                break
+            tail = data[-2:]
+    return Shape(has_quote=quote, has_blank_line=blank)
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
