@@ -20,6 +20,7 @@ from retail.nosql.events import LoadResult, load_events
 from retail.nosql.profiles import build_customer_profiles
 from retail.nosql.redact import redact_text, redact_uri
 from retail.nosql.server import (
+    MongoOperationError,
     MongoUnavailableError,
     database_name,
     mongo_client,
@@ -29,6 +30,7 @@ from retail.nosql.server import (
 __all__ = [
     "ConsistencyReport",
     "LoadResult",
+    "MongoOperationError",
     "MongoUnavailableError",
     "aggregate_category_views_daily",
     "aggregate_most_viewed_products",

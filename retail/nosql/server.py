@@ -39,6 +39,10 @@ class MongoUnavailableError(RetailError):
     """The MongoDB server cannot be reached or started (message never holds credentials)."""
 
 
+class MongoOperationError(RetailError):
+    """A MongoDB command failed during a run (message never holds credentials)."""
+
+
 def database_name(uri: str | None) -> str:
     """The database a URI names (`mongodb://h/shop?x=1` -> `shop`), else `retail`.
 
@@ -165,13 +169,21 @@ def mongo_client(settings: Settings) -> Iterator[Any]:
 
     Use `client[database_name(settings.mongodb_uri)]`, or `mongo_database`, for the database.
     """
+    from pymongo.errors import PyMongoError
+
     with contextlib.ExitStack() as stack:
         uri = settings.mongodb_uri or stack.enter_context(
             embedded_server_uri(settings.mongo_data_dir)
         )
         client = _connect(uri)
         stack.callback(client.close)
-        yield client
+        try:
+            yield client
+        except PyMongoError as exc:  # a driver error mid-run: a clear message, no credentials
+            raise MongoOperationError(
+                f"MongoDB at {redact_uri(uri)} failed: {type(exc).__name__}: "
+                f"{redact_text(str(exc), uri)}"
+            ) from None
 
 
 @contextlib.contextmanager

@@ -120,3 +120,13 @@ def test_a_second_process_waits_for_the_data_folder(
     assert holder.returncode == 0
     with mongo_database(settings) as db:  # released: this process can serve the folder now
         db.things.insert_one({"_id": 1})
+
+
+def test_a_driver_error_inside_the_run_becomes_a_clear_error(tmp_path: Path) -> None:
+    from retail.nosql import MongoOperationError
+
+    with pytest.raises(MongoOperationError, match="DuplicateKeyError") as caught, \
+            mongo_database(settings_under(tmp_path)) as db:
+        db.things.insert_one({"_id": 1})
+        db.things.insert_one({"_id": 1})
+    assert "mongodb://127.0.0.1:" in str(caught.value)
