@@ -8,6 +8,7 @@ that this call created is removed again).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +107,9 @@ def _load_batch(
                 bar.advance(task)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        # A failed commit has already ended the transaction: keep the original error.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
         raise
 
 
