@@ -22,11 +22,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--raw",
         type=Path,
-        default=None,
-        help="the extract folder (default: $RETAIL_RAW_DIR)",
+        required=True,
+        metavar="DIR",
+        help="the extract folder (with source_crm/, source_erp/ and optionally source_web/)",
     )
     parser.add_argument(
-        "--batch-id", default=None, help="batch id for the rows (default: the folder's name)"
+        "--batch-id",
+        default=None,
+        metavar="ID",
+        help="batch id for the rows (default: the folder's name)",
     )
 
 
@@ -38,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from retail.settings import Settings
 
     settings = Settings.from_env()
-    raw_dir = args.raw if args.raw is not None else settings.raw_dir
-    result = ingest_extract(raw_dir, settings.duckdb_path, args.batch_id)
+    result = ingest_extract(args.raw, settings.duckdb_path, args.batch_id)
 
     table = Table(title=f"bronze batch {result.batch_id!r} <- {result.raw_dir}")
     table.add_column("table")

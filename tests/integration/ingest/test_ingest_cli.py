@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 from ingest_fixtures import snapshot, write_extract
 
 RETAIL = Path(sys.executable).with_name("retail")
@@ -48,3 +49,13 @@ def test_not_an_extract_exits_2(tmp_path: Path, warehouse: Path):
     assert done.returncode == 2
     assert "not an extract" in done.stderr
     assert not warehouse.exists()
+
+
+def test_locked_warehouse_exits_3_and_is_left_alone(extract_dir: Path, warehouse: Path):
+    assert _retail("--raw", str(extract_dir), db=warehouse).returncode == 0
+    with duckdb.connect(str(warehouse)) as holder:  # this process holds the write lock
+        done = _retail("--raw", str(extract_dir), "--batch-id", "other", db=warehouse)
+        batches = holder.execute("select distinct _batch_id from bronze.crm_cust_info").fetchall()
+    assert done.returncode == 3
+    assert "in use by another process" in done.stderr
+    assert batches == [("batch-a",)]
