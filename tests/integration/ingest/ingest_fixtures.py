@@ -24,6 +24,7 @@ PRD_INFO = (
     "prd_id,prd_key,prd_nm,prd_cost,prd_line,prd_start_dt,prd_end_dt\n"
     '210,CO-RF-FR-R92B-58,"HL Road Frame - Black, 58",,R ,2023-07-01,\n'
     "211,CO-RF-FR-R92R-58,HL Road Frame - Red- 58,12,R,2023-07-01,2007-12-28\n"
+    '212,AC-BC-WH-W12,Wheel 12" (front),5,M,2023-07-01,\n'  # a bare quote inside is literal
 )
 SALES = (
     "sls_ord_num,sls_prd_key,sls_cust_id,sls_order_dt,sls_ship_dt,sls_due_dt,sls_sales,"
