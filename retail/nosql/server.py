@@ -90,6 +90,7 @@ def _start_embedded(folder: Path) -> _Embedded:
     from secantus import SecantusDBServer
 
     lock_file = _acquire_folder_lock(folder)
+    server = None
     try:
         server = SecantusDBServer(
             host="127.0.0.1",
@@ -100,6 +101,9 @@ def _start_embedded(folder: Path) -> _Embedded:
         )
         server.start()
     except Exception as exc:
+        if server is not None:  # storage opened but no socket: release WiredTiger's lock
+            with contextlib.suppress(Exception):
+                server.stop()
         lock_file.close()
         raise MongoUnavailableError(
             f"cannot start the embedded MongoDB server on {folder}: {exc}"
