@@ -1,6 +1,8 @@
 -- One row per order number: the channel the order was placed through.
 -- An order with at least one `purchase` web event carrying its order number was placed online;
 -- every other order (no web events at all, or an extract without the web file) was placed in a store.
+-- Purchase events are read from fct_web_events (all valid, deduplicated events, as a table)
+-- rather than from the silver view, so that an incremental run parses the raw events once.
 
 with
 
@@ -9,7 +11,7 @@ sales as (
 ),
 
 web_events as (
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('fct_web_events') }}
 ),
 
 orders as (

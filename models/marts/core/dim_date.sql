@@ -1,19 +1,20 @@
 -- One row per calendar day from the earliest to the latest date used by any fact (orders,
 -- shipping, due, returns, web events), plus the unknown member (date_key -1) that facts point
--- at when their date is invalid.
+-- at when their date is invalid. The range is read from the fact tables themselves (cheap
+-- column scans; the facts compute their date keys without this table).
 
 with
 
 sales as (
-    select * from {{ ref('stg_crm__sales') }}
+    select * from {{ ref('fct_sales') }}
 ),
 
 returns as (
-    select * from {{ ref('stg_erp__returns') }}
+    select * from {{ ref('fct_returns') }}
 ),
 
 web_events as (
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('fct_web_events') }}
 ),
 
 fact_dates as (
