@@ -56,6 +56,20 @@ def test_followon_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
     assert main(["generate", "--out", str(tmp_path / "y"), "--after", str(tmp_path),
                  "--days", "3"]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+    assert main(["generate", "--out", str(tmp_path / "y"), "--workers", "0"]) == 2
+
+
+def test_followon_through_the_cli(small_extract: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "next"
+    args = ["generate", "--after", str(small_extract), "--days", "5", "--out", str(out)]
+    assert main([*args, "--scale", "2"]) == 2
+    assert "come from the manifest" in capsys.readouterr().err
+    assert main(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["batch"] == 1 and manifest["scale"] == 0.05
+    assert main(["generate", "--after", str(small_extract), "--days", "5",
+                 "--out", str(small_extract)]) == 2
 
 
 def test_a_failed_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
