@@ -1,0 +1,77 @@
+"""Fixtures of the silver tests: read-only queries on the session warehouse, and private
+copies of it for tests that re-ingest or rebuild (the session warehouse is never changed)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retail.settings import Settings
+from retail.warehouse import connect
+
+Query = Callable[[str], list[tuple[Any, ...]]]
+
+# bronze table -> the staging model that keeps its rows
+STAGING_OF = {
+    "crm_cust_info": "stg_crm__customers",
+    "crm_prd_info": "stg_crm__products",
+    "crm_sales_details": "stg_crm__sales",
+    "erp_cust_az12": "stg_erp__customers",
+    "erp_loc_a101": "stg_erp__locations",
+    "erp_px_cat_g1v2": "stg_erp__product_categories",
+    "erp_ret_ord_q1": "stg_erp__returns",
+    "web_events": "stg_web__events",
+}
+
+# rebuilds the silver views (a copied warehouse already holds the seeds)
+SILVER_RUN = ["run", "--select", "staging"]
+# the dbt check that every bronze row is kept or rejected exactly once
+RECONCILE_TEST = ["test", "--select", "assert_bronze_rows_reconcile"]
+
+
+def querier(duckdb_path: Path) -> Query:
+    """A function that runs one SQL query on the warehouse (read-only) and returns its rows."""
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        con = connect(duckdb_path, read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    return query
+
+
+def settings_under(root: Path) -> Settings:
+    """Settings whose warehouse and data paths all live under `root`."""
+    return Settings.from_env({
+        "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
+        "RETAIL_RAW_DIR": str(root / "landing"),
+        "RETAIL_EXPORT_DIR": str(root / "exports"),
+        "RETAIL_DATA_DIR": str(root / "data"),
+    })
+
+
+@pytest.fixture(scope="session")
+def silver_query(built_warehouse: Any) -> Query:
+    """Queries on the session warehouse (tiny extract, full dbt build)."""
+    return querier(built_warehouse.duckdb_path)
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: Any, tmp_path: Path) -> Settings:
+    """Settings for a private copy of the built warehouse, free to change."""
+    settings = settings_under(tmp_path)
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built_warehouse.duckdb_path, settings.duckdb_path)
+    return settings
+
+
+def silver_snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:
+    """Every silver staging model and rejected_rows, rows sorted: equal means unchanged."""
+    tables = [*STAGING_OF.values(), "rejected_rows"]
+    return {table: sorted(query(f"select * from silver.{table}"), key=repr) for table in tables}
