@@ -18,14 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generators.config import DefectRates
-from generators.textout import Lines, join, text, to_lines
+from generators.textout import Lines, text, to_lines
 from generators.web import CHECKOUT, EVENT_TYPES, PURCHASE, Events
 
 MALFORMED_KEEP = 40  # a malformed copy stops inside its event_id
 DEVICES = pa.array(["desktop", "mobile", "tablet"])
 UNKNOWN_TYPES = pa.array(["wishlist_add", "search", "heartbeat", "newsletter_signup"])
 _TYPES = pa.concat_arrays([pa.array(EVENT_TYPES), UNKNOWN_TYPES])
-_STATUS = pa.array(["failed", "success"])
+_TYPE_PIECES = pc.binary_join_element_wise(',"event_type":"', _TYPES, '","product_key":', "")
+_STATUS_PIECES = pa.array([',"payment_status":"failed"', ',"payment_status":"success"', ""])
+_DEVICE_PIECES = pc.binary_join_element_wise('","device":"', DEVICES, '","page_url":"', "")
 _PAGES = pa.array(["/checkout", "/checkout/payment", "/checkout/complete", "/",
                    "/shop/bikes", "/shop/components", "/shop/clothing", "/shop/accessories"])
 
@@ -43,48 +45,59 @@ def uuids(rng: np.random.Generator, n: int) -> pa.Array:
     return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(out.tobytes()))
 
 
-def _quoted(values: pa.Array) -> pa.Array:
-    """`"value"`, or `null` where the value is null."""
-    return pc.fill_null(pc.binary_join_element_wise('"', values, '"', ""), "null")
-
-
-def _optional(key: str, values: pa.Array) -> pa.Array:
-    """`,"key":"value"`, or nothing at all where the value is null (the key is absent)."""
-    return pc.fill_null(pc.binary_join_element_wise(f',"{key}":"', values, '"', ""), "")
-
-
 def _timestamps(ts: np.ndarray) -> pa.Array:
     plain = pc.cast(pa.array(ts, type=pa.timestamp("s")), pa.string())  # 2024-03-05 14:22:31
     return pc.binary_join_element_wise(
         pc.utf8_replace_slice(plain, 10, 11, "T"), "+00:00", "")
 
 
+def _session_pieces(events: Events) -> pa.Array:
+    """`","session_id":"S…","customer_id":…` per event, built once per session."""
+    sessions, first, inverse = np.unique(events.session, return_index=True, return_inverse=True)
+    customer = events.customer[first]
+    per_session = pc.binary_join_element_wise(
+        '","session_id":"S', pc.utf8_lpad(text(sessions), 10, "0"), '","customer_id":',
+        pc.fill_null(text(customer, customer < 0), "null"), "")
+    return per_session.take(pa.array(inverse))
+
+
+def _extra_pieces(events: Events) -> pa.Array:
+    """`,"payment_status":"…"` on payment attempts, `,"order_number":"SO…"` on purchases,
+    nothing on other events (the key is absent)."""
+    extra = _STATUS_PIECES.take(pa.array(np.where(events.status >= 0, events.status, 2)))
+    purchase = events.order_seq >= 0
+    if purchase.any():
+        orders = pc.binary_join_element_wise(
+            ',"order_number":"SO', text(events.order_seq[purchase]), '"', "")
+        extra = pc.replace_with_mask(extra, pa.array(purchase), orders)
+    return extra
+
+
 def event_lines(events: Events, event_ids: pa.Array, product_numbers: pa.Array) -> pa.Array:
-    """One JSON object per event; `etype` beyond the known types renders an unknown type."""
+    """One JSON object per event; `etype` beyond the known types renders an unknown type.
+
+    Every piece that depends on few values (type, device, product, page) is taken from a small
+    table of ready-made text, so each line is joined from a dozen pieces.
+    """
+    n_products = len(product_numbers)
     has_product = events.product >= 0
-    product = product_numbers.take(pa.array(np.where(has_product, events.product, 0)))
-    product = pc.if_else(pa.array(has_product), product, pa.scalar(None, pa.string()))
-    session = pc.binary_join_element_wise(
-        "S", pc.utf8_lpad(text(events.session), 10, "0"), "")
-    order = pc.binary_join_element_wise("SO", text(events.order_seq, events.order_seq < 0), "")
-    status = text(_STATUS.take(pa.array(np.maximum(events.status, 0))), events.status < 0)
+    quoted = pc.binary_join_element_wise('"', product_numbers, '"', "")
+    product_pieces = pa.concat_arrays([quoted, pa.array(["null"])])
+    urls = pa.concat_arrays([pc.binary_join_element_wise("/products/", product_numbers, ""),
+                             _PAGES])
     page = np.where((events.etype >= CHECKOUT) & (events.etype <= PURCHASE),
                     events.etype - CHECKOUT, 3 + events.session % (len(_PAGES) - 3))
-    url = pc.if_else(pa.array(has_product),
-                     pc.binary_join_element_wise("/products/", product, ""),
-                     _PAGES.take(pa.array(page)))
-    return join([
+    return pc.binary_join_element_wise(
         '{"event_id":"', event_ids,
-        '","session_id":"', session,
-        '","customer_id":', pc.fill_null(text(events.customer, events.customer < 0), "null"),
-        ',"event_type":"', _TYPES.take(pa.array(events.etype)),
-        '","product_key":', _quoted(product),
-        _optional("order_number", order),
-        _optional("payment_status", status),
+        _session_pieces(events),
+        _TYPE_PIECES.take(pa.array(events.etype)),
+        product_pieces.take(pa.array(np.where(has_product, events.product, n_products))),
+        _extra_pieces(events),
         ',"ts":"', _timestamps(events.ts),
-        '","device":"', DEVICES.take(pa.array(events.device)),
-        '","page_url":"', url, '"}',
-    ])
+        _DEVICE_PIECES.take(pa.array(events.device)),
+        urls.take(pa.array(np.where(has_product, events.product, n_products + page))),
+        '"}\n', "",
+    )
 
 
 def _subset(events: Events, idx: np.ndarray) -> Events:
