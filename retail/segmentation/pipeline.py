@@ -20,7 +20,12 @@ import duckdb
 from retail.errors import RetailError
 from retail.segmentation.config import TierThresholds
 from retail.segmentation.extract import export_purchases
-from retail.segmentation.session import check_java, spark_target, start_session
+from retail.segmentation.session import (
+    check_java,
+    shuffle_partitions_for,
+    spark_target,
+    start_session,
+)
 from retail.settings import Settings
 
 if TYPE_CHECKING:
@@ -98,6 +103,9 @@ def run_segmentation(
             started = time.perf_counter()
             spark = start_session(settings)
             timings["spark_startup_seconds"] = time.perf_counter() - started
+            if spark_target(settings).mode == "local":
+                spark.conf.set("spark.sql.shuffle.partitions",
+                               str(shuffle_partitions_for(extract.purchase_rows)))
         started = time.perf_counter()
         _score_to_parquet(spark, extract.purchases, extract.returns,
                           workspace / "output", thresholds)

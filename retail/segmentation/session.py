@@ -122,6 +122,15 @@ def check_java(env: dict[str, str] | None = None) -> int:
     return version
 
 
+def shuffle_partitions_for(rows: int, cores: int | None = None) -> int:
+    """Shuffle partitions for a local run: about one per 250k order lines, at most 2 per core.
+
+    Spark's default (200) means hundreds of near-empty tasks on a small machine; one
+    partition per core-pair of work keeps both cores busy without the task overhead."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(2 * cores, -(-rows // 250_000)))
+
+
 def start_session(settings: Settings, driver_memory: str = "1g") -> SparkSession:
     """One SparkSession for one run; the caller stops it (see `pipeline.run_segmentation`)."""
     from pyspark.sql import SparkSession
