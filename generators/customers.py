@@ -1,8 +1,10 @@
 """Customers as pure functions of (seed, cst_id): country, names, gender, marital status, birthdate.
 
-Faker is used once per locale to draw a small pool of names (with Faker's own frequencies);
-each customer then picks from its country's pool by hash, so a customer of any batch can be
-rebuilt from its id alone, and millions of customers cost a few vectorised NumPy operations.
+Faker supplies the names: its person provider of each country's locale, with its weights
+(en_AU and en_CA fall back to Faker's en_US names). Each customer picks from its country's
+pools by hash, so a customer of any batch can be rebuilt from its id alone, and millions of
+customers cost a few vectorised NumPy operations. The names depend on the Faker version
+(pinned in constraints.txt), not on any random state.
 """
 
 from __future__ import annotations
@@ -17,38 +19,49 @@ import pyarrow.compute as pc
 from generators.config import COUNTRIES, LAST_DAY
 from generators.rand import choose, uniform
 
-POOL_SIZE = 400  # names drawn per locale and kind: enough variety, built in a fraction of a second
+KINDS = ("first_names_male", "first_names_female", "last_names")
 
 
 @dataclass(frozen=True)
 class NamePools:
-    """All names in one array; `offsets[country][kind]` and `sizes[...]` locate each pool."""
+    """Every locale's names in one array, with one cumulative-weight table for all pools.
+
+    Pool p (= country * 3 + kind) owns the names whose `cdf` values lie in (p, p + 1], so a
+    customer's name is `names[searchsorted(cdf, p + u)]` for a uniform u: one vectorised
+    lookup for millions of customers, with each name as frequent as Faker weights it.
+    """
 
     names: np.ndarray
-    offsets: np.ndarray  # shape (countries, 3): male first, female first, last
-    sizes: np.ndarray
+    cdf: np.ndarray
 
 
 def _clean(name: str) -> str:
     return "".join(ch for ch in name if ch not in ',"\n\r').strip()
 
 
-@lru_cache(maxsize=4)
-def name_pools(seed: int) -> NamePools:
-    """Draw `POOL_SIZE` male first, female first and last names per country locale."""
+@lru_cache(maxsize=1)
+def name_pools() -> NamePools:
+    """Names and weights from Faker's person provider of each country's locale."""
     from faker import Faker
 
     names: list[str] = []
-    offsets = np.zeros((len(COUNTRIES), 3), dtype=np.int64)
-    sizes = np.zeros((len(COUNTRIES), 3), dtype=np.int64)
+    cdfs: list[np.ndarray] = []
     for c, (_, locale, _) in enumerate(COUNTRIES):
-        fake = Faker(locale)
-        fake.seed_instance(seed + c)
-        for k, draw in enumerate((fake.first_name_male, fake.first_name_female, fake.last_name)):
-            pool = [_clean(draw()) for _ in range(POOL_SIZE)]
-            offsets[c, k], sizes[c, k] = len(names), len(pool)
-            names.extend(pool)
-    return NamePools(np.array(names), offsets, sizes)
+        fake = Faker(locale, providers=["faker.providers.person"])
+        provider = next(p for p in fake.get_providers() if hasattr(p, "first_names_male"))
+        for k, attr in enumerate(KINDS):
+            data = getattr(provider, attr)
+            pool = list(data)
+            weights = np.array([float(data[n]) for n in pool] if isinstance(data, dict)
+                               else np.ones(len(pool)))
+            names.extend(_clean(n) for n in pool)
+            cdfs.append(c * len(KINDS) + k + np.cumsum(weights) / weights.sum())
+    return NamePools(np.array(names), np.concatenate(cdfs))
+
+
+def _pick(pools: NamePools, pool: np.ndarray, u: np.ndarray) -> np.ndarray:
+    index = np.searchsorted(pools.cdf, pool + u, side="right")
+    return pools.names[np.minimum(index, len(pools.names) - 1)]
 
 
 @dataclass(frozen=True)
@@ -77,14 +90,11 @@ def order_weights(seed: int, ids: np.ndarray) -> np.ndarray:
 
 
 def customers_for(seed: int, ids: np.ndarray) -> Customers:
-    pools = name_pools(seed)
+    pools = name_pools()
     country = choose(uniform(seed, "country", ids), [share for _, _, share in COUNTRIES])
     female = uniform(seed, "gender", ids) < 0.5
-    kind = female.astype(np.int64)
-    pick = uniform(seed, "first_name", ids) * pools.sizes[country, kind]
-    first = pools.names[pools.offsets[country, kind] + pick.astype(np.int64)]
-    pick = uniform(seed, "last_name", ids) * pools.sizes[country, 2]
-    last = pools.names[pools.offsets[country, 2] + pick.astype(np.int64)]
+    first = _pick(pools, country * len(KINDS) + female, uniform(seed, "first_name", ids))
+    last = _pick(pools, country * len(KINDS) + 2, uniform(seed, "last_name", ids))
     age_days = 18 * 365 + (uniform(seed, "age", ids) * 62 * 365).astype(np.int64)
     last_day = int(np.datetime64(LAST_DAY, "D").astype(np.int64))
     return Customers(
