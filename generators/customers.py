@@ -55,13 +55,15 @@ def name_pools() -> NamePools:
             weights = np.array([float(data[n]) for n in pool] if isinstance(data, dict)
                                else np.ones(len(pool)))
             names.extend(_clean(n) for n in pool)
-            cdfs.append(c * len(KINDS) + k + np.cumsum(weights) / weights.sum())
+            cumulative = np.cumsum(weights) / weights.sum()
+            cumulative[-1] = 1.0
+            cdfs.append(c * len(KINDS) + k + cumulative)
     return NamePools(np.array(names), np.concatenate(cdfs))
 
 
 def _pick(pools: NamePools, pool: np.ndarray, u: np.ndarray) -> np.ndarray:
-    index = np.searchsorted(pools.cdf, pool + u, side="right")
-    return pools.names[np.minimum(index, len(pools.names) - 1)]
+    """Names for uniform values `u` in [0, 1), each from its own pool."""
+    return pools.names[np.searchsorted(pools.cdf, pool + np.minimum(u, 1 - 1e-9), side="right")]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,49 @@
+"""Small pieces of the generator checked directly: hashes, name pools, line buffers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from faker import Faker
+
+from generators.config import COUNTRIES
+from generators.customers import customers_for, name_pools
+from generators.rand import uniform
+from generators.textout import join, to_lines
+
+
+def test_uniform_is_a_pure_function_in_the_unit_interval() -> None:
+    ids = np.arange(1_000_000)
+    u = uniform(7, "x", ids)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert 0.49 < u.mean() < 0.51
+    assert np.array_equal(u[123:456], uniform(7, "x", ids[123:456]))
+    assert not np.array_equal(u, uniform(8, "x", ids))
+    assert not np.array_equal(u, uniform(7, "y", ids))
+
+
+def test_customers_get_names_from_their_country_locale() -> None:
+    ids = np.arange(11_000, 16_000)
+    cust = customers_for(3, ids)
+    for c, (_, locale, _) in enumerate(COUNTRIES):
+        provider = next(p for p in Faker(locale, providers=["faker.providers.person"])
+                        .get_providers() if hasattr(p, "last_names"))
+        known = {name.strip() for name in provider.last_names}
+        mine = set(cust.last_name[cust.country == c])
+        assert mine and mine <= known, locale
+        male = set(cust.first_name[(cust.country == c) & (cust.gender == "M")])
+        assert male <= {n.strip() for n in provider.first_names_male}, locale
+    again = customers_for(3, ids[2000:2100])
+    assert list(again.first_name) == list(cust.first_name[2000:2100])
+    shares = np.bincount(cust.country, minlength=len(COUNTRIES)) / len(ids)
+    assert np.allclose(shares, [s for _, _, s in COUNTRIES], atol=0.03)
+    assert all(name and "," not in name for name in name_pools().names)
+
+
+def test_lines_split_around_truncated_ones() -> None:
+    lines = join([pa.array(["aaaa", "bbbb", "cccc", "dddd"])])
+    out = to_lines(lines, cut=np.array([1, 3]), keep=2)
+    assert b"".join(bytes(b) for b in out.buffers) == b"aaaa\nbb\ncccc\ndd\n"
+    assert out.rows == 4 and out.nbytes == 16
+    whole = to_lines(lines.slice(1, 2))
+    assert b"".join(bytes(b) for b in whole.buffers) == b"bbbb\ncccc\n"
