@@ -9,6 +9,8 @@ import importlib.util
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,26 @@ make_settings = _root.make_settings
 def settings(tmp_path: Path):
     """Settings with every path under this test's tmp folder."""
     return make_settings(tmp_path)
+
+
+@contextmanager
+def pipeline_env(root: Path) -> Iterator:
+    """Point every process of a pipeline run (this one, dbt's) at folders under `root`."""
+    settings = make_settings(root)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "RETAIL_DUCKDB_PATH": settings.duckdb_path,
+            "RETAIL_RAW_DIR": settings.raw_dir,
+            "RETAIL_EXPORT_DIR": settings.export_dir,
+            "RETAIL_DATA_DIR": settings.data_dir,
+        }.items():
+            patch.setenv(name, str(value))
+        patch.delenv("DAGSTER_HOME", raising=False)
+        patch.delenv("MONGODB_URI", raising=False)
+        yield settings
+
+
+@pytest.fixture(scope="session")
+def run_env():
+    """`pipeline_env` for tests (test modules cannot import this conftest unambiguously)."""
+    return pipeline_env
