@@ -25,7 +25,7 @@ from generators.render_web import web_lines
 from generators.sales import build_sales_chunk
 from generators.sinks import ChunkSink
 from generators.textout import Lines, csv_lines
-from generators.truth import Truth, check_sums
+from generators.truth import Truth, check_model
 from generators.web import build_events
 
 SESSIONS_PER_CHUNK = 1_000_000  # session numbers of chunk i start at i * this (never reached)
@@ -67,7 +67,7 @@ def sales_chunk(ctx: Context, turn: int, days: np.ndarray, per_day: np.ndarray,
     chunk = build_sales_chunk(ctx.rng("sales", turn), days, per_day, first_seq, ctx.all_ids,
                               ctx.customer_cdf, plan.catalog, ctx.product_cdf, cfg.business,
                               plan.last_day)
-    check_sums(chunk)
+    check_model(chunk)
     events = build_events(ctx.rng("web", turn), chunk,
                           plan.first_session + turn * SESSIONS_PER_CHUNK,
                           (FIRST_CUSTOMER_ID, int(ctx.all_ids[-1]) + 1), plan.catalog,

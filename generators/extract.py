@@ -101,6 +101,9 @@ def chunk_runner(plan: BatchPlan, folder: Path, sizes: dict[str, int],
         yield (lambda tasks: pool.map(run_in_worker, tasks)), \
             lambda: setattr(turn, "value", 0), offsets
     except BaseException:
+        # A failed chunk passed its turn on, but a dead worker cannot: stop them all now.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

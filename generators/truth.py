@@ -65,7 +65,7 @@ class Truth:
         return {k: int(v) for k, v in asdict(self).items()}
 
 
-def check_sums(chunk: SalesChunk) -> None:
+def check_model(chunk: SalesChunk) -> None:
     """Invariants of the clean model that the truth relies on."""
     assert np.all(chunk.l_quantity >= 1) and np.all(chunk.l_price >= 1)
     assert np.all(chunk.r_quantity <= chunk.l_quantity[chunk.r_line])

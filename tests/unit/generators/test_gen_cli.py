@@ -85,3 +85,19 @@ def test_a_failed_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_api_rejects_bad_seed(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--seed"):
         generate_extract(tmp_path / "x", scale=0.01, seed=-5)
+
+
+def test_a_failing_worker_stops_the_run_and_leaves_nothing(tmp_path: Path) -> None:
+    """A plan whose chunks fail (a catalog with no products to sell) in worker processes:
+    the error reaches the caller, the workers stop, and no folder is left behind."""
+    from dataclasses import replace
+
+    from generators.api import _generate
+    from generators.config import GeneratorConfig
+    from generators.plan import first_plan
+
+    plan = first_plan(1, 0.05, GeneratorConfig())
+    broken = replace(plan, catalog=replace(plan.catalog, popularity=plan.catalog.popularity[:0]))
+    with pytest.raises(IndexError):
+        _generate(broken, tmp_path / "x", False, False, None, 2)
+    assert list(tmp_path.iterdir()) == []
