@@ -92,9 +92,13 @@ def generate_followon(after: Path, days: int, out: Path, *, force: bool = False,
         raise UsageError(f"{after} is not a generated extract (no manifest.json)")
     try:
         parent = json.loads(manifest_path.read_text(encoding="utf-8"))
+        version = parent["generator_version"]
         plan = followon_plan(parent, days)
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{manifest_path}: not a usable generator manifest ({exc})") from exc
+    if version != GENERATOR_VERSION:
+        raise UsageError(f"{manifest_path}: written by generator {version}, this is "
+                         f"{GENERATOR_VERSION}; regenerate the earlier extract first")
     if out.resolve() == after.resolve():
         raise UsageError("--out must differ from --after")
     return _generate(plan, out, force, progress, parent, workers)

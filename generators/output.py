@@ -16,10 +16,14 @@ from pathlib import Path
 
 from retail.errors import UsageError
 
+MAX_SCALE = 10_000  # 185 million customers; memory grows with the customer count
+
 
 def check_scale_seed(scale: float, seed: int) -> None:
     if not isinstance(scale, int | float) or not math.isfinite(scale) or scale <= 0:
         raise UsageError(f"--scale must be a positive number, got {scale!r}")
+    if scale > MAX_SCALE:
+        raise UsageError(f"--scale above {MAX_SCALE:,} is not supported, got {scale:g}")
     if not isinstance(seed, int) or seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {seed!r}")
 
