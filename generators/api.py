@@ -83,7 +83,16 @@ def generate_extract(out: Path, scale: float = 1.0, seed: int = 42, *, force: bo
 
 def generate_followon(after: Path, days: int, out: Path, *, force: bool = False,
                       progress: bool | None = None, workers: int | None = None) -> dict:
-    """Write the batch that follows the extract in `after`: its next `days` days."""
+    """Write the batch that follows the extract in `after`: its next `days` days.
+
+    Same layout and seed/scale as the parent. It holds: orders, lines, returns and web
+    sessions of the new days only (order numbers and session numbers continue); new
+    customers (ids continue) with their ERP rows, plus a new complete CRM row (later create
+    date, marital status 'M') for a few existing customers; the full product catalog again
+    (every earlier version byte-identical except the end date of a version that got a
+    successor) with a few new versions starting in the new days; the category file again.
+    `truth` is cumulative over all batches so far, `batch_truth` covers this batch alone.
+    """
     after, out = Path(after), Path(out)
     if not isinstance(days, int) or days <= 0:
         raise UsageError(f"--days must be a positive whole number, got {days!r}")
