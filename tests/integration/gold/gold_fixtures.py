@@ -128,9 +128,11 @@ def withhold_purchase_events(extract: Path, late_batch: Path, orders: int) -> se
         try:
             event = json.loads(line)
         except ValueError:
+            event = None
+        if not isinstance(event, dict):  # malformed lines stay where they are
             kept.append(line)
             continue
-        order = event.get("order_number") if isinstance(event, dict) else None
+        order = event.get("order_number")
         if event.get("event_type") == "purchase" and order and (
             order in moved_orders or len(moved_orders) < orders
         ):
