@@ -73,7 +73,12 @@ def _swap_in(new_dir: Path, target: Path) -> None:
     old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
     if target.exists():
         target.rename(old)
-    new_dir.rename(target)
+    try:
+        new_dir.rename(target)
+    except OSError:
+        if old.exists():
+            old.rename(target)  # put the last good output back
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -107,8 +112,8 @@ def run_segmentation(
                 spark.conf.set("spark.sql.shuffle.partitions",
                                str(shuffle_partitions_for(extract.purchase_rows)))
         started = time.perf_counter()
-        _score_to_parquet(spark, extract.purchases, extract.returns,
-                          workspace / "output", thresholds)
+        _score_to_parquet(spark, extract.purchases, extract.returns, workspace / "output",
+                          thresholds, spark_target(settings).mode if own_session else "given")
         timings["spark_job_seconds"] = time.perf_counter() - started
         customers, tiers, segments, reference = _summarise(workspace / "output")
         _swap_in(workspace / "output", target)
@@ -125,11 +130,21 @@ def run_segmentation(
 
 
 def _score_to_parquet(
-    spark: SparkSession, purchases: Path, returns: Path, out: Path, thresholds: TierThresholds
+    spark: SparkSession, purchases: Path, returns: Path, out: Path, thresholds: TierThresholds,
+    mode: str,
 ) -> None:
     from retail.segmentation.scoring import segment_customers
 
-    result = segment_customers(
-        spark.read.parquet(str(purchases)), spark.read.parquet(str(returns)), thresholds
-    )
-    result.write.mode("overwrite").parquet(str(out))
+    try:
+        result = segment_customers(
+            spark.read.parquet(str(purchases)), spark.read.parquet(str(returns)), thresholds
+        )
+        result.write.mode("overwrite").parquet(str(out))
+    except Exception as exc:  # py4j, Connect (gRPC) and analysis errors: one message for all
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+        hint = ""
+        if mode in ("connect", "master"):
+            hint = (f" A cluster reads and writes {out.parent.parent} directly: it must be on "
+                    "storage every Spark node sees (e.g. a shared mount at the same path).")
+        raise RetailError(f"the Spark job failed ({mode}): {first_line}.{hint} The last good "
+                          "segments were left in place.") from exc

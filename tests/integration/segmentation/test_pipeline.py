@@ -138,6 +138,18 @@ def test_a_failed_run_leaves_the_last_good_output(spark, tmp_path) -> None:
     first = run_segmentation(settings, spark=spark)
     before = {p.name: p.read_bytes() for p in first.output_dir.iterdir()}
 
+    # A failure inside Spark: two lines of 9e15 overflow the DECIMAL(18,2) monetary value
+    # (Spark 4 runs in ANSI mode, so the cast raises instead of writing NULL).
+    con = duckdb.connect(str(settings.duckdb_path))
+    con.execute("insert into gold.fct_sales (order_number, customer_key, order_date, "
+                "sales_amount) values ('BIG1', 'cust-00000', date '2025-01-01', 9e15), "
+                "('BIG2', 'cust-00000', date '2025-01-02', 9e15)")
+    con.close()
+    with pytest.raises(RetailError, match=r"the Spark job failed \(given\)"):
+        run_segmentation(settings, spark=spark)
+    assert {p.name: p.read_bytes() for p in first.output_dir.iterdir()} == before
+
+    # A failure before Spark: a gold table is missing.
     con = duckdb.connect(str(settings.duckdb_path))
     con.execute("drop table gold.fct_returns")
     con.close()
