@@ -39,7 +39,7 @@ def _enrich(
                 if relation_exists(con, schema, name):
                     extra = {**table_metadata(con, schema, name),
                              **headline_metadata(con, name, context.log),
-                             "dbt_build_seconds": dg.MetadataValue.float(seconds)}
+                             "duration_seconds": dg.MetadataValue.float(seconds)}
                     event = event.with_metadata({**event.metadata, **extra})
             yield event
 

@@ -60,7 +60,7 @@ def bronze_ingest(
                 "batch_id": result.batch_id,
                 "batch_rows": result.rows.get(table, 0),
                 "source_file": result.files.get(table) or "(absent: optional file)",
-                "ingest_seconds": dg.MetadataValue.float(seconds),
+                "duration_seconds": dg.MetadataValue.float(seconds),
                 "bytes_read": result.bytes_read,
             })
             yield dg.Output(None, output_name=table, metadata=metadata)

@@ -34,7 +34,7 @@ def build_exports_asset(gold_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
                 "files": dg.MetadataValue.md(
                     markdown_table(["table", "file", "rows", "bytes"], rows)
                 ),
-                "export_seconds": round(time.perf_counter() - started, 3),
+                "duration_seconds": round(time.perf_counter() - started, 3),
             }
         )
 

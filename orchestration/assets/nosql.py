@@ -77,17 +77,17 @@ def nosql(
         yield dg.Output(None, output_name="events", metadata={
             **{k: v for k, v in loaded.as_metadata().items() if not isinstance(v, list)},
             "documents": db["events"].count_documents({}),
-            "seconds": round(time.perf_counter() - started, 3)})
+            "duration_seconds": round(time.perf_counter() - started, 3)})
         started = time.perf_counter()
         profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
         yield dg.Output(None, output_name="customer_profiles", metadata={
-            "documents": profiles, "seconds": round(time.perf_counter() - started, 3)})
+            "documents": profiles, "duration_seconds": round(time.perf_counter() - started, 3)})
         started = time.perf_counter()
         rows = run_aggregations(db, settings.duckdb_path)
         seconds = round(time.perf_counter() - started, 3)
         with connect(settings.duckdb_path, read_only=True) as con:
             for table in GOLD_TABLES:
-                metadata = {**table_metadata(con, "gold", table), "aggregation_seconds": seconds,
+                metadata = {**table_metadata(con, "gold", table), "duration_seconds": seconds,
                             "rows_written": rows.get(table, 0)}
                 yield dg.Output(None, output_name=table, metadata=metadata)
         report = check_against_dbt(db, settings.duckdb_path)

@@ -7,6 +7,7 @@ function of those.
 
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ def raw_extract(
 ) -> dg.Output[str]:
     """One raw extract folder (CRM + ERP CSVs, optional returns and web events JSONL)."""
     settings = retail.settings()
+    started = time.perf_counter()
     reused = False
     if config.path:
         folder = Path(config.path).expanduser().resolve()
@@ -71,6 +73,7 @@ def raw_extract(
         "files": dg.MetadataValue.md("\n".join(f"- `{f}`" for f in files)),
         "generated": not config.path,
         "reused": reused,
+        "duration_seconds": round(time.perf_counter() - started, 3),
     }
     if manifest:
         metadata["manifest"] = dg.MetadataValue.json(manifest)

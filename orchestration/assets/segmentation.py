@@ -52,6 +52,6 @@ def customer_segments_parquet(retail: RetailResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(result.output_dir)),
         "size_bytes": folder_size(result.output_dir),
-        "seconds": round(time.perf_counter() - started, 3),
+        "duration_seconds": round(time.perf_counter() - started, 3),
         **result_metadata(result),
     })

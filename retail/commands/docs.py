@@ -43,7 +43,8 @@ def generate(settings) -> Path:  # noqa: ANN001 - Settings, imported lazily
     return target
 
 
-def serve(folder: Path, host: str, port: int) -> None:
+def make_server(folder: Path, host: str, port: int):  # noqa: ANN201 - ThreadingHTTPServer
+    """An HTTP server for the static docs folder (port 0: any free port)."""
     import functools
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -55,9 +56,13 @@ def serve(folder: Path, host: str, port: int) -> None:
 
     handler = functools.partial(QuietHandler, directory=str(folder))
     try:
-        server = ThreadingHTTPServer((host, port), handler)
+        return ThreadingHTTPServer((host, port), handler)
     except OSError as exc:
         raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror}; try --port") from None
+
+
+def serve(folder: Path, host: str, port: int) -> None:
+    server = make_server(folder, host, port)
     print(f"dbt docs: http://{host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()

@@ -108,3 +108,32 @@ def test_the_run_log_holds_dbt_output(run) -> None:
     summary, _, _ = run
     assert isinstance(summary.log_file, Path)
     assert "dbt" in summary.log_file.read_text()
+
+
+def test_retail_docs_generates_a_site_with_the_catalog_and_serves_it(run) -> None:
+    import threading
+    import urllib.request
+
+    from retail.commands import docs
+
+    _, settings, _ = run
+    folder = docs.generate(settings)
+    assert folder == settings.export_dir / "dbt-docs"
+    catalog = json.loads((folder / "catalog.json").read_text())
+    fct_sales = catalog["nodes"]["model.retail.fct_sales"]
+    assert "sales_amount" in {c.lower() for c in fct_sales["columns"]}
+    assert (folder / "index.html").exists() and (folder / "manifest.json").exists()
+
+    server = docs.make_server(folder, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        with urllib.request.urlopen(f"{base}/index.html", timeout=10) as response:
+            assert b"dbt" in response.read().lower()
+        with urllib.request.urlopen(f"{base}/catalog.json", timeout=10) as response:
+            assert json.loads(response.read())["nodes"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
