@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 from ingest_fixtures import CUST_INFO, EVENTS, SALES, snapshot, write_extract
 
-from retail.errors import BadInputError
+from retail.errors import BadInputError, RetailError, UsageError
 from retail.ingest import ingest_extract
 
 
@@ -115,6 +116,18 @@ CASES = {
         3,
         "mixed line endings: the line ends with LF, line 1 with CRLF",
     ),
+    "header repeats a column": Case(
+        _put("source_erp/LOC_A101.csv", "CID,CNTRY,cid\nAW-1,DE,AW-1\n"),
+        "LOC_A101.csv",
+        1,
+        "header repeats column(s) 'cid'",
+    ),
+    "raw control character in a JSON line": Case(
+        _append("source_web/events.jsonl", '{"event_id":"\x01"}\n', EVENTS),
+        "events.jsonl",
+        6,
+        "raw U+0001 control character",
+    ),
     "empty file": Case(_put("source_erp/LOC_A101.csv", b""), "LOC_A101.csv", None, "empty"),
     "bad bytes in the last file (web events)": Case(
         _append("source_web/events.jsonl", b'{"event_id":"\xc3\x28"}\n', EVENTS),
@@ -155,11 +168,20 @@ def test_bad_input_is_refused_and_changes_nothing(
     assert snapshot(warehouse) == before
 
 
-@pytest.mark.parametrize("case", list(CASES.values())[3:8], ids=list(CASES)[3:8])
+DURING_LOAD = [  # found by DuckDB while loading, after the warehouse file was opened
+    "not utf-8 in a record",
+    "too many fields",
+    "too few fields after a multi-line value",
+    "bad bytes in the last file (web events)",
+    "mixed line endings (CRLF file with an LF line)",
+]
+
+
+@pytest.mark.parametrize("name", DURING_LOAD)
 def test_failed_first_ingest_leaves_no_warehouse_file(
-    case: Case, extract_dir: Path, warehouse: Path
+    name: str, extract_dir: Path, warehouse: Path
 ):
-    case.break_it(extract_dir)
+    CASES[name].break_it(extract_dir)
     with pytest.raises(BadInputError):
         ingest_extract(extract_dir, warehouse)
     assert not warehouse.exists()
@@ -176,3 +198,21 @@ def test_malformed_json_is_not_an_error(extract_dir: Path, warehouse: Path):
     write_extract(extract_dir, {"source_web/events.jsonl": '{oops\n[1,2]\n"text"\n'})
     result = ingest_extract(extract_dir, warehouse)
     assert result.rows["web_events"] == 3
+
+
+def test_empty_batch_id_is_a_usage_error(extract_dir: Path, warehouse: Path):
+    with pytest.raises(UsageError, match="batch id"):
+        ingest_extract(extract_dir, warehouse, batch_id=" ")
+    assert not warehouse.exists()
+
+
+def test_a_bronze_table_with_other_columns_is_refused_untouched(extract_dir: Path, warehouse: Path):
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema bronze")
+        con.execute("create table bronze.erp_loc_a101 (cid varchar, country varchar)")
+        con.execute("insert into bronze.erp_loc_a101 values ('AW-1', 'DE')")
+    before = snapshot(warehouse)
+    with pytest.raises(RetailError, match="bronze.erp_loc_a101 exists with columns"):
+        ingest_extract(extract_dir, warehouse)
+    assert snapshot(warehouse) == before
