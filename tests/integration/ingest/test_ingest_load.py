@@ -208,3 +208,24 @@ def test_ingest_settings_do_not_leak_to_other_connections(extract_dir: Path, war
         ingest_extract(extract_dir, warehouse)
         setting = "select current_setting('preserve_insertion_order')"
         assert other.execute(setting).fetchone()[0] is True
+
+
+def test_line_numbers_follow_file_order_across_reader_buffers(extract_dir: Path, warehouse: Path):
+    """~40 MB of sales (more than one DuckDB CSV buffer): each line names its own number."""
+    sales = extract_dir / "source_crm" / "sales_details.csv"
+    header = GOOD_EXTRACT["source_crm/sales_details.csv"].splitlines()[0]
+    with duckdb.connect() as con:  # writes `SO<line number>` into each line's first field
+        con.execute(
+            f"copy (select 'SO' || (i + 2) as sls_ord_num, 'FR-R92B-58' as sls_prd_key, "
+            "'11000' as a, '20241229' as b, '20250105' as c, '20250110' as d, "
+            "'3578' as e, '1' as f, '3578' as g from range(650000) as t(i)) "
+            f"to '{sales}' (header false, quote '')"
+        )
+    sales.write_bytes(header.encode() + b"\n" + sales.read_bytes())
+    ingest_extract(extract_dir, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        count, misplaced = con.execute(
+            "select count(*), count(*) filter (sls_ord_num <> 'SO' || _source_row) "
+            "from bronze.crm_sales_details"
+        ).fetchone()
+    assert (count, misplaced) == (650000, 0)
