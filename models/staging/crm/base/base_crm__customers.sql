@@ -1,10 +1,5 @@
 {#- Every bronze cust_info line, typed and cleaned, with the reason it is rejected
     (NULL = kept). stg_crm__customers keeps the rest; rejected_rows lists the others. -#}
-{%- set bronze_columns = [
-    'cst_id', 'cst_key', 'cst_firstname', 'cst_lastname',
-    'cst_marital_status', 'cst_gndr', 'cst_create_date',
-] -%}
-
 with
 
 source as (
@@ -30,7 +25,6 @@ typed as (
         {{ parse_iso_date('cst_create_date') }} as create_date,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -68,7 +62,6 @@ final as (
         create_date,
         _batch_id,
         _source_row,
-        raw_record,
         case
             when customer_id is null
                 then 'junk customer: cst_id is blank or not an integer'

@@ -1,9 +1,5 @@
 {#- Every bronze prd_info line, typed and cleaned, with the reason it is rejected
     (NULL = kept). Validity (valid_to, is_current) is computed over the kept versions only. -#}
-{%- set bronze_columns = [
-    'prd_id', 'prd_key', 'prd_nm', 'prd_cost', 'prd_line', 'prd_start_dt', 'prd_end_dt',
-] -%}
-
 with
 
 source as (
@@ -24,7 +20,6 @@ typed as (
         {{ parse_iso_date('prd_start_dt') }} as valid_from,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -115,7 +110,6 @@ final as (
         is_current,
         _batch_id,
         _source_row,
-        raw_record,
         rejection_reason,
     from with_validity
 )

@@ -1,10 +1,5 @@
 {#- Every bronze sales_details line, typed, with dates parsed, amounts repaired and the
     reason it is rejected (NULL = kept). A bad date never rejects a line: it becomes NULL. -#}
-{%- set bronze_columns = [
-    'sls_ord_num', 'sls_prd_key', 'sls_cust_id', 'sls_order_dt', 'sls_ship_dt',
-    'sls_due_dt', 'sls_sales', 'sls_quantity', 'sls_price',
-] -%}
-
 with
 
 source as (
@@ -24,7 +19,6 @@ typed as (
         try_cast({{ clean_text('sls_sales') }} as decimal(18, 2)) as source_sales,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -102,7 +96,6 @@ final as (
         sales_amount,
         _batch_id,
         _source_row,
-        raw_record,
         case
             when invalid_reason is not null then invalid_reason
             when copy_rank > 1

@@ -1,7 +1,5 @@
 {#- Every bronze CUST_AZ12 line with the id normalised to the CRM key, and the reason it is
     rejected (NULL = kept). Birthdates after today (current_date at build time) are invalid. -#}
-{%- set bronze_columns = ['cid', 'bdate', 'gen'] -%}
-
 with
 
 source as (
@@ -20,7 +18,6 @@ typed as (
         upper({{ clean_text('gen') }}) as gender_code,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -52,7 +49,6 @@ final as (
         gender,
         _batch_id,
         _source_row,
-        raw_record,
         case
             when customer_number is null
                 then 'ERP customer without an id (CID is blank)'

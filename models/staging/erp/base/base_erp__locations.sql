@@ -1,7 +1,5 @@
 {#- Every bronze LOC_A101 line with the id normalised to the CRM key and the country spelled
     out, and the reason it is rejected (NULL = kept). -#}
-{%- set bronze_columns = ['cid', 'cntry'] -%}
-
 with
 
 source as (
@@ -19,7 +17,6 @@ typed as (
         {{ clean_text('cntry') }} as country_text,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -49,7 +46,6 @@ final as (
         country,
         _batch_id,
         _source_row,
-        raw_record,
         case
             when customer_number is null
                 then 'ERP location without a customer id (CID is blank)'

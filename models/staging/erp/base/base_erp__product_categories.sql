@@ -1,6 +1,4 @@
 {#- Every bronze PX_CAT_G1V2 line, trimmed, and the reason it is rejected (NULL = kept). -#}
-{%- set bronze_columns = ['id', 'cat', 'subcat', 'maintenance'] -%}
-
 with
 
 source as (
@@ -20,7 +18,6 @@ typed as (
         end as maintenance,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -42,7 +39,6 @@ final as (
         maintenance,
         _batch_id,
         _source_row,
-        raw_record,
         case
             when category_id is null
                 then 'product category without an id (ID is blank)'

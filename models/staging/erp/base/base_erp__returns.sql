@@ -1,6 +1,4 @@
 {#- Every bronze RET_ORD_Q1 line, typed, and the reason it is rejected (NULL = kept). -#}
-{%- set bronze_columns = ['ord_num', 'prd_key', 'ret_dt', 'ret_qty', 'reason'] -%}
-
 with
 
 source as (
@@ -16,7 +14,6 @@ typed as (
         {{ clean_text('reason') }} as return_reason,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -52,7 +49,6 @@ final as (
         return_reason,
         _batch_id,
         _source_row,
-        raw_record,
         case
             when invalid_reason is not null then invalid_reason
             when copy_rank > 1

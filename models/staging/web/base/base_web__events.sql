@@ -1,10 +1,5 @@
 {#- Every bronze events.jsonl line, typed, and the reason it is rejected (NULL = kept):
     malformed JSON, no event_id, an unknown event type, or a copy of an event already kept. -#}
-{%- set bronze_columns = [
-    'event_id', 'session_id', 'customer_id', 'event_type', 'product_key', 'order_number',
-    'payment_status', 'ts', 'device', 'page_url', '_raw_line',
-] -%}
-
 with
 
 source as (
@@ -27,10 +22,14 @@ typed as (
         try_cast({{ clean_text('ts') }} as timestamptz) as event_at,
         {{ clean_text('device') }} as device,
         {{ clean_text('page_url') }} as page_url,
-        coalesce(json_valid(_raw_line), false) as is_valid_json,
+        -- bronze extracts fields only from valid JSON, so parse the line only when it has
+        -- no event_id (cheap: parsing every line would dominate the model)
+        case
+            when event_id is not null then true
+            else coalesce(json_valid(_raw_line), false)
+        end as is_valid_json,
         _batch_id,
         _source_row,
-        {{ to_json_record(bronze_columns) }} as raw_record,
     from source
 ),
 
@@ -76,7 +75,6 @@ final as (
         page_url,
         _batch_id,
         _source_row,
-        raw_record,
         case
             when invalid_reason is not null then invalid_reason
             when copy_rank > 1
