@@ -17,7 +17,8 @@ def _steps_table(summary: RunSummary) -> Table:
     table.add_column("seconds", justify="right")
     for step in summary.steps:
         style = {"success": "green", "failure": "red"}.get(step.status, "yellow")
-        table.add_row(step_label(step.step), f"[{style}]{step.status}[/]", f"{step.seconds:.1f}")
+        seconds = "-" if step.status == "not run" else f"{step.seconds:.1f}"
+        table.add_row(step_label(step.step), f"[{style}]{step.status}[/]", seconds)
     return table
 
 

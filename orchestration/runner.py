@@ -25,7 +25,7 @@ JOB = "full_pipeline"
 @dataclass
 class StepOutcome:
     step: str
-    status: str  # success | failure | skipped
+    status: str  # success | failure | skipped | not run (an upstream step failed)
     seconds: float
     error: str = ""
 
@@ -127,5 +127,8 @@ def run_pipeline(
             )
         wall = time.perf_counter() - started
         summary = summarize(instance, result.run_id, result.success, wall)
+    ran = {step.step for step in summary.steps}
+    summary.steps += [StepOutcome(node.name, "not run", 0.0)
+                      for node in job.graph.nodes if node.name not in ran]
     summary.log_file = log_file
     return summary

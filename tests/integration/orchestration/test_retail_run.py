@@ -5,6 +5,7 @@ empty; the exports then hold those tables as header-only CSVs.
 """
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -81,3 +82,23 @@ def test_retail_run_says_so_when_the_warehouse_is_locked(tmp_path: Path, run_env
     err = capsys.readouterr().err
     assert code == 3, err
     assert "in use by another process" in err and "Traceback" not in err
+
+
+def test_a_failed_step_stops_everything_downstream(tiny_extract, tmp_path: Path, run_env,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    """An extract missing a mandatory file: ingest fails, nothing downstream runs, exit 1."""
+    from retail.cli import main
+
+    extract = tmp_path / "broken-extract"
+    shutil.copytree(tiny_extract.path, extract)
+    (extract / "source_crm" / "sales_details.csv").unlink()
+
+    with run_env(tmp_path / "root") as settings:
+        code = main(["run", "--raw", str(extract)])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "FAIL bronze_ingest" in out.err and "sales_details.csv" in out.err
+    assert "FAILED" in out.out and "sales_details.csv" in out.out
+    assert re.search(r"dbt_models\s+.\s+not run", out.out)
+    assert "ok  segmentation" not in out.err and "ok  exports" not in out.err
+    assert not settings.powerbi_dir.exists()
