@@ -49,19 +49,19 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
-def test_dagster_dev_lists_the_assets_over_graphql(tmp_path: Path, settings) -> None:
+def test_dagster_dev_lists_the_assets_over_graphql(tmp_path: Path, run_env) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(home), **{
-        "RETAIL_DUCKDB_PATH": str(settings.duckdb_path), "RETAIL_RAW_DIR": str(settings.raw_dir),
-        "RETAIL_EXPORT_DIR": str(settings.export_dir), "RETAIL_DATA_DIR": str(settings.data_dir)}}
+    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
     port = _free_port()
     dagster = Path(sys.executable).with_name("dagster")
     log = (tmp_path / "dagster-dev.log").open("w")
-    proc = subprocess.Popen(
-        [str(dagster), "dev", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with run_env(tmp_path / "root"):
+        proc = subprocess.Popen(
+            [str(dagster), "dev", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=PROJECT_ROOT, env={**os.environ, "DAGSTER_HOME": str(home)},
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     try:
         answer = None
         deadline = time.monotonic() + STARTUP_SECONDS
