@@ -5,7 +5,6 @@
 - `exports_match_gold`: every exported CSV has as many rows as its gold table.
 """
 
-
 import json
 from pathlib import Path
 from typing import Any

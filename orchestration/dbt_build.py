@@ -5,7 +5,6 @@ DuckDB lets one process write the file, and dbt holds it for the whole build, so
 yielded in dbt's order. dbt unit tests are left to `dbt build` from the CLI and CI.
 """
 
-
 import shutil
 import time
 from collections.abc import Iterator

@@ -1,6 +1,5 @@
 """A daily run of the whole pipeline on the newest complete extract in the landing folder."""
 
-
 import dagster as dg
 
 from orchestration.assets.raw import raw_run_config

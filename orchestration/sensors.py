@@ -4,7 +4,6 @@ See landing.py for what "complete" means. Dagster skips a run key it has seen, s
 (name + marker hash) starts one run; the cursor records the keys for the UI.
 """
 
-
 import json
 
 import dagster as dg

@@ -3,7 +3,6 @@
 The keys (`bronze/<table>`) are those the dbt sources map to (see translator.py).
 """
 
-
 import time
 from collections.abc import Iterator
 from pathlib import Path

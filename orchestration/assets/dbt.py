@@ -4,7 +4,6 @@
 models that read Spark's Parquet and run after it. dbt data tests become asset checks.
 """
 
-
 import json
 from collections.abc import Iterator
 from typing import Any

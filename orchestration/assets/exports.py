@@ -1,6 +1,5 @@
 """The Power BI exports: one CSV per gold table, written after every gold producer has run."""
 
-
 import time
 from collections.abc import Sequence
 

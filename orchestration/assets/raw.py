@@ -5,7 +5,6 @@ when its manifest says it came from the same (scale, seed, generator version): g
 function of those.
 """
 
-
 import json
 import time
 from pathlib import Path
@@ -42,9 +41,12 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
 
 def _generate(folder: Path, scale: float, seed: int, log: Any) -> tuple[dict, bool]:
     from generators import generate_extract
+    from generators.config import GENERATOR_VERSION
 
     manifest = _read_manifest(folder)
-    if manifest and manifest.get("scale") == scale and manifest.get("seed") == seed:
+    same = (scale, seed, GENERATOR_VERSION)
+    if manifest and (manifest.get("scale"), manifest.get("seed"),
+                     manifest.get("generator_version")) == same:
         log.info(f"reusing the extract generated earlier in {folder}")
         return manifest, True
     return generate_extract(folder, scale=scale, seed=seed, force=True, progress=False), False
