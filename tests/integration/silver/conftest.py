@@ -62,6 +62,13 @@ def silver_query(built_warehouse: Any) -> Query:
     return querier(built_warehouse.duckdb_path)
 
 
+@pytest.fixture(scope="session")
+def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One dbt target folder for the silver tests (they run one after another), so dbt can
+    reuse its parsed project instead of parsing it again for every invocation."""
+    return tmp_path_factory.mktemp("silver-dbt-target")
+
+
 @pytest.fixture
 def warehouse_copy(built_warehouse: Any, tmp_path: Path) -> Settings:
     """Settings for a private copy of the built warehouse, free to change."""

@@ -13,17 +13,17 @@ from retail.settings import Settings
 
 
 def test_reingest_and_rebuild_change_nothing(
-    warehouse_copy: Settings, built_warehouse, tmp_path: Path
+    warehouse_copy: Settings, built_warehouse, dbt_target: Path
 ) -> None:
     query = querier(warehouse_copy.duckdb_path)
     before = silver_snapshot(query)
     ingest_extract(built_warehouse.extract.path, warehouse_copy.duckdb_path)
-    run_dbt(SILVER_RUN, warehouse_copy, target_path=tmp_path / "dbt-target")
+    run_dbt(SILVER_RUN, warehouse_copy, target_path=dbt_target)
     assert silver_snapshot(query) == before
 
 
 def test_followon_batch_accumulates(
-    warehouse_copy: Settings, built_warehouse, tmp_path: Path
+    warehouse_copy: Settings, built_warehouse, dbt_target: Path, tmp_path: Path
 ) -> None:
     """Silver over two batches matches the follow-on manifest's cumulative truth; files sent
     again in full (products, categories) keep one row per key, the later copy."""
@@ -33,8 +33,8 @@ def test_followon_batch_accumulates(
     second_path = tmp_path / "landing" / "batch-0002"
     second = generate_followon(first.path, 30, second_path)
     ingest_extract(second_path, warehouse_copy.duckdb_path)
-    run_dbt(SILVER_RUN, warehouse_copy, target_path=tmp_path / "dbt-target")
-    run_dbt(RECONCILE_TEST, warehouse_copy, target_path=tmp_path / "dbt-target")
+    run_dbt(SILVER_RUN, warehouse_copy, target_path=dbt_target)
+    run_dbt(RECONCILE_TEST, warehouse_copy, target_path=dbt_target)
     query = querier(warehouse_copy.duckdb_path)
 
     truth = second["truth"]
@@ -70,3 +70,23 @@ def test_followon_batch_accumulates(
         rejected = query("select count(*) from silver.rejected_rows "
                          f"where source_table = '{bronze_table}'")[0][0]
         assert bronze_rows == kept + rejected, bronze_table
+
+
+def test_optional_files_absent_leave_their_models_empty(
+    warehouse_copy: Settings, dbt_target: Path
+) -> None:
+    """Without returns and web events (empty bronze tables) silver still builds and reconciles."""
+    from retail.warehouse import connect
+
+    con = connect(warehouse_copy.duckdb_path)
+    try:
+        con.execute("delete from bronze.erp_ret_ord_q1")
+        con.execute("delete from bronze.web_events")
+    finally:
+        con.close()
+    run_dbt(SILVER_RUN, warehouse_copy, target_path=dbt_target)
+    run_dbt(RECONCILE_TEST, warehouse_copy, target_path=dbt_target)
+    query = querier(warehouse_copy.duckdb_path)
+    assert query("select count(*) from silver.stg_erp__returns")[0][0] == 0
+    assert query("select count(*) from silver.stg_web__events")[0][0] == 0
+    assert query("select count(*) from silver.stg_crm__sales")[0][0] > 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import RECONCILE_TEST, STAGING_OF, Query
+from conftest import RECONCILE_TEST, SILVER_RUN, STAGING_OF, Query
 
 from retail.dbt import DbtError, run_dbt
 from retail.settings import Settings
@@ -35,10 +37,9 @@ def test_every_bronze_row_is_kept_or_rejected_exactly_once(
 
 
 def test_reconciliation_test_catches_a_row_counted_twice(
-    warehouse_copy: Settings, tmp_path
+    warehouse_copy: Settings, dbt_target: Path
 ) -> None:
-    """The dbt singular test is not vacuous: a bronze line present twice makes it fail
-    (silver is made of views, so it sees the change without a rebuild)."""
+    """The dbt singular test is not vacuous: a bronze line present twice makes it fail."""
     con = connect(warehouse_copy.duckdb_path)
     try:
         con.execute(
@@ -47,5 +48,6 @@ def test_reconciliation_test_catches_a_row_counted_twice(
         )
     finally:
         con.close()
+    run_dbt(SILVER_RUN, warehouse_copy, target_path=dbt_target)
     with pytest.raises(DbtError, match="assert_bronze_rows_reconcile"):
-        run_dbt(RECONCILE_TEST, warehouse_copy, target_path=tmp_path / "dbt-target")
+        run_dbt(RECONCILE_TEST, warehouse_copy, target_path=dbt_target)
