@@ -86,6 +86,33 @@ def test_every_purchasing_customer_agrees_with_duckdb(segmented) -> None:
     assert len({row[0] for row in got.values()}) < len(got)
 
 
+def test_tiers_agree_with_duckdb_quantiles(segmented) -> None:
+    """DuckDB's quantile_cont interpolates at position q * (n - 1), the same scale as
+    percent_rank, so a value strictly above quantile_cont(q) has percent_rank >= q and one
+    strictly below has percent_rank < q. (Equal to it: decided by ties, checked above.)"""
+    settings, result = segmented
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    high, medium = con.execute(
+        f"select quantile_cont(monetary, 0.8), quantile_cont(monetary, 0.5) from ({EXPECTED_SQL})"
+    ).fetchone()
+    con.close()
+    checked = 0
+    for monetary, *_rest, tier, _segment in _read_segments(result.output_dir).values():
+        if monetary <= 0:
+            assert tier == "Low"
+            continue
+        above_high, below_high = monetary > high, monetary < high
+        above_medium, below_medium = monetary > medium, monetary < medium
+        if above_high:
+            assert tier == "High"
+        if below_high and above_medium:
+            assert tier == "Medium"
+        if below_medium:
+            assert tier == "Low"
+        checked += above_high or (below_high and above_medium) or below_medium
+    assert checked > 0.9 * result.customers  # few customers sit exactly on a quantile
+
+
 def test_dbt_models_on_the_segments_and_the_duckdb_check(segmented, tmp_path) -> None:
     settings, result = segmented
     run_dbt(["build", "--select", *DBT_SELECTION], settings, target_path=tmp_path / "dbt")
