@@ -122,3 +122,19 @@ def test_progress_bar_can_be_forced_on(tmp_path: Path, capsys: pytest.CaptureFix
     generate_extract(tmp_path / "x", scale=0.01, progress=True)
     captured = capsys.readouterr()
     assert "Generating batch 0" in captured.out + captured.err
+
+
+def test_a_failed_forced_run_keeps_the_old_extract(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "x"
+    generate_extract(out, scale=0.01, seed=1)
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def fail(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(generators.extract, "prd_info_columns", fail)
+    with pytest.raises(OSError, match="disk full"):
+        generate_extract(out, scale=0.01, seed=2, force=True)
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["x"]
