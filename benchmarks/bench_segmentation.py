@@ -125,7 +125,7 @@ def _jvm_peak_mb(spark) -> float | None:  # noqa: ANN001
 def child(scale: float, root: Path, source: str, driver_memory: str) -> dict:
     """One scale, measured in this (fresh) process; returns the figures."""
     from retail.segmentation import run_segmentation
-    from retail.segmentation.session import start_session
+    from retail.segmentation.session import shuffle_partitions_for, start_session
 
     settings = _settings(root)
     started = time.perf_counter()
@@ -135,6 +135,8 @@ def child(scale: float, root: Path, source: str, driver_memory: str) -> dict:
     started = time.perf_counter()
     spark = start_session(settings, driver_memory=driver_memory)
     startup = time.perf_counter() - started
+    # what run_segmentation does with a session of its own (here the session is given)
+    spark.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions_for(lines)))
     try:
         result = run_segmentation(settings, spark=spark)
         jvm_mb = _jvm_peak_mb(spark)

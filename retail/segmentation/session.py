@@ -42,7 +42,8 @@ LOCAL_CONF = {
     "spark.sql.session.timeZone": "UTC",
 }
 # Start-up chatter (native-hadoop warnings, "Setting default log level") goes to stderr before
-# setLogLevel can run; a log4j2 file handed to the driver JVM silences it from the start.
+# setLogLevel can run; a log4j2 file handed to the driver JVM silences it from the start. Spark
+# picks a PySpark driver's "shell" level from the PythonGatewayServer logger: pin it to the root's.
 LOG4J2 = """\
 rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
@@ -51,8 +52,8 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
-logger.repl.name = org.apache.spark.repl.Main
-logger.repl.level = error
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
 """
 
 
