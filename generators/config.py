@@ -23,7 +23,7 @@ FIRST_ORDER_SEQ = 43_697
 FIRST_PRODUCT_ID = 210
 
 # Rows per written chunk: bounds memory whatever the scale.
-ORDERS_PER_CHUNK = 100_000
+ORDERS_PER_CHUNK = 50_000
 CUSTOMERS_PER_CHUNK = 1_000_000
 
 # Country, Faker locale, share of customers. Order matters (determinism).

@@ -54,7 +54,7 @@ FILES = {
     "returns": ("source_erp/RET_ORD_Q1.csv", RETURNS_HEADER),
     "events": ("source_web/events.jsonl", None),
 }
-PARALLEL_FROM_ORDERS = 250_000  # below this (scale ~9) worker start-up costs more than it saves
+PARALLEL_FROM_ORDERS = 500_000  # below this (scale ~18) worker start-up costs more than it saves
 
 Runner = Callable[[Iterable[tuple]], Iterator[ChunkResult]]
 

@@ -51,7 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write a follow-on batch continuing the extract in DIR")
     parser.add_argument("--days", type=int, help="days covered by the follow-on batch")
     parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes (default: 1 below scale ~9, else up to 2)")
+                        help="worker processes (default: 1 below scale ~18, else up to 2)")
 
 
 def run(args: argparse.Namespace) -> int:
