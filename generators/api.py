@@ -16,6 +16,8 @@ from generators.plan import BatchPlan, first_plan, followon_plan
 from retail.errors import UsageError
 from retail.progress import progress_bar
 
+MAX_FOLLOWON_DAYS = 3660  # ten years per follow-on batch
+
 
 def _iso(day: int) -> str:
     import numpy as np
@@ -94,8 +96,9 @@ def generate_followon(after: Path, days: int, out: Path, *, force: bool = False,
     `truth` is cumulative over all batches so far, `batch_truth` covers this batch alone.
     """
     after, out = Path(after), Path(out)
-    if not isinstance(days, int) or days <= 0:
-        raise UsageError(f"--days must be a positive whole number, got {days!r}")
+    if not isinstance(days, int) or not 0 < days <= MAX_FOLLOWON_DAYS:
+        raise UsageError(f"--days must be a whole number from 1 to {MAX_FOLLOWON_DAYS}, "
+                         f"got {days!r}")
     manifest_path = after / "manifest.json"
     if not manifest_path.is_file():
         raise UsageError(f"{after} is not a generated extract (no manifest.json)")

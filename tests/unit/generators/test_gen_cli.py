@@ -57,6 +57,10 @@ def test_followon_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
                  "--days", "3"]) == 2
     assert "no manifest.json" in capsys.readouterr().err
     assert main(["generate", "--out", str(tmp_path / "y"), "--workers", "0"]) == 2
+    for days in ("0", "-3", "100000"):
+        assert main(["generate", "--out", str(tmp_path / "y"), "--after", str(tmp_path),
+                     "--days", days]) == 2
+        assert "--days must be a whole number" in capsys.readouterr().err
 
 
 def test_followon_through_the_cli(small_extract: Path, tmp_path: Path,
