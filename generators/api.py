@@ -29,7 +29,7 @@ def _generate(plan: BatchPlan, out: Path, force: bool, progress: bool | None,
               parent: dict | None, workers: int | None) -> dict:
     check_target(out, force)
     with staged_folder(out) as stage, progress_bar(progress) as bar:
-        files, truth, defects, next_session = write_batch(plan, stage, bar, workers)
+        files, truth, defects, next_session, pending = write_batch(plan, stage, bar, workers)
         truth.customers = plan.new_customers + plan.updated_customers  # cst_ids in this batch
         truth.current_products = len(plan.catalog.number)
         batch_truth = truth.to_dict()
@@ -61,6 +61,7 @@ def _generate(plan: BatchPlan, out: Path, force: bool, progress: bool | None,
                 "next_order_seq": plan.first_order_seq + batch_truth["orders"],
                 "next_session": next_session,
                 "added_versions": plan.added_versions,
+                "pending_returns": pending.tolist(),
             },
         }
         # manifest.json goes last: its presence marks a complete extract.

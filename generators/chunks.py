@@ -38,6 +38,7 @@ class ChunkResult:
     truth: Truth = field(default_factory=Truth)
     defects: Counter = field(default_factory=Counter)
     first_order: tuple[np.ndarray, np.ndarray] | None = None  # (index of new customer, day)
+    late_returns: np.ndarray | None = None  # returns after the batch (see SalesChunk.r_late)
 
 
 class Context:
@@ -85,6 +86,7 @@ def sales_chunk(ctx: Context, turn: int, days: np.ndarray, per_day: np.ndarray,
     # Orders are in day order, so the first occurrence of a customer is their first order.
     index, first = np.unique(chunk.o_customer[new] - plan.first_customer_id, return_index=True)
     result.first_order = (index, chunk.o_day[new][first])
+    result.late_returns = chunk.r_late
     return ctx.emit(turn, parts, result)
 
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from generators.chunks import (
     SESSIONS_PER_CHUNK,
@@ -38,7 +39,7 @@ from generators.render_products import (
     prd_info_columns,
     px_cat_columns,
 )
-from generators.render_sales import RETURNS_HEADER, SALES_HEADER
+from generators.render_sales import RETURNS_HEADER, SALES_HEADER, return_rows
 from generators.sales import day_weights
 from generators.sinks import Box, ChunkSink, NoLock
 from generators.textout import csv_lines
@@ -109,11 +110,12 @@ def chunk_runner(plan: BatchPlan, folder: Path, sizes: dict[str, int],
     pool.shutdown(wait=True)
 
 
-def write_batch(plan: BatchPlan, folder: Path, progress,
-                workers: int | None = None) -> tuple[dict, Truth, Counter, int]:
+def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = None
+                ) -> tuple[dict, Truth, Counter, int, np.ndarray]:
     """Write every data file of `plan` into `folder`.
 
-    Returns (files: path -> rows and bytes, truth, defect counts, next free session number).
+    Returns (files: path -> rows and bytes, truth, defect counts, next free session number,
+    returns dated after this batch, for the next one).
     """
     sizes, rows = {}, {}
     for key, (rel, header) in FILES.items():
@@ -127,6 +129,7 @@ def write_batch(plan: BatchPlan, folder: Path, progress,
     seqs = plan.first_order_seq + np.concatenate([[0], np.cumsum(per_day)])
     blocks = range(0, plan.new_customers, CUSTOMERS_PER_CHUNK)
     truth, defects = Truth(), Counter()
+    late: list[np.ndarray] = []
     first_order = np.full(plan.new_customers, np.iinfo(np.int64).max)
     task = progress.add_task(f"Generating batch {plan.batch}", total=len(chunks) + len(blocks))
 
@@ -145,6 +148,7 @@ def write_batch(plan: BatchPlan, folder: Path, progress,
             collect(result)
             index, day = result.first_order
             np.minimum.at(first_order, index, day)
+            late.append(result.late_returns)
         reset_turn()
         customer_tasks = []
         if plan.updated_customers:
@@ -161,6 +165,13 @@ def write_batch(plan: BatchPlan, folder: Path, progress,
         for result in run(customer_tasks):
             collect(result)
 
+    pending = np.concatenate([plan.carried_returns, *late]).reshape(-1, 5)
+    due = pending[:, 2] <= plan.last_day
+    with open(folder / FILES["returns"][0], "ab") as fh:
+        lines = csv_lines(return_rows(*pending[due].T, pa.array(plan.catalog.number)))
+        fh.writelines(lines.buffers)
+        rows["returns"] += lines.rows
+        truth.returned_units += int(pending[due, 3].sum())
     with open(folder / FILES["prd_info"][0], "ab") as fh:
         lines = csv_lines(prd_info_columns(plan.seed, plan.catalog, plan.config.defects,
                                            defects))
@@ -173,4 +184,5 @@ def write_batch(plan: BatchPlan, folder: Path, progress,
     files = {rel: {"rows": rows[k], "bytes": (folder / rel).stat().st_size}
              for k, (rel, _) in FILES.items()}
     next_session = plan.first_session + len(chunks) * SESSIONS_PER_CHUNK
-    return files, truth, defects, next_session
+    return files, truth, defects, next_session, pending[~due]
+

@@ -46,6 +46,7 @@ class BatchPlan:
     catalog: Catalog
     added_versions: list[list[int]]  # every version added by follow-ons so far
     config: GeneratorConfig
+    carried_returns: np.ndarray  # (k, 5) returns of earlier batches' orders, not yet written
 
     @property
     def days(self) -> np.ndarray:
@@ -63,7 +64,7 @@ def first_plan(seed: int, scale: float, config: GeneratorConfig) -> BatchPlan:
         new_customers=_count(CUSTOMERS_AT_SCALE_1, scale), updated_customers=0,
         first_order_seq=FIRST_ORDER_SEQ, orders=_count(ORDERS_AT_SCALE_1, scale),
         first_session=1, catalog=build_catalog(seed, FIRST_DAY_N, LAST_DAY_N),
-        added_versions=[], config=config,
+        added_versions=[], config=config, carried_returns=np.zeros((0, 5), np.int64),
     )
 
 
@@ -112,4 +113,5 @@ def followon_plan(parent: dict, days: int) -> BatchPlan:
         catalog=apply_versions(catalog, added),
         added_versions=state["added_versions"] + added,
         config=GeneratorConfig.from_dict(parent["config"]),
+        carried_returns=np.array(state["pending_returns"], np.int64).reshape(-1, 5),
     )

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generators.config import DefectRates
-from generators.sales import SalesChunk
+from generators.sales import RETURN_REASONS, SalesChunk
 from generators.textout import iso_date, text, yyyymmdd
 
 SALES_HEADER = (
@@ -84,10 +84,17 @@ def sales_columns(
 
 def returns_columns(chunk: SalesChunk, product_numbers: pa.Array) -> list[pa.Array]:
     line = chunk.r_line
+    return return_rows(chunk.o_seq[chunk.l_order[line]], chunk.l_product[line], chunk.r_day,
+                       chunk.r_quantity, chunk.r_reason, product_numbers)
+
+
+def return_rows(order_seq: np.ndarray, product: np.ndarray, day: np.ndarray,
+                quantity: np.ndarray, reason: np.ndarray,
+                product_numbers: pa.Array) -> list[pa.Array]:
     return [
-        order_numbers(chunk.o_seq[chunk.l_order[line]]),
-        product_numbers.take(pa.array(chunk.l_product[line])),
-        iso_date(chunk.r_day),
-        text(chunk.r_quantity),
-        pa.array(chunk.r_reason),
+        order_numbers(order_seq),
+        product_numbers.take(pa.array(product)),
+        iso_date(day),
+        text(quantity),
+        pa.array(RETURN_REASONS).take(pa.array(reason)),
     ]

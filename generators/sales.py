@@ -1,5 +1,8 @@
 """The clean sales model: orders per day, order lines, prices, ship/due dates and returns.
 
+A return dated after the batch's last day is not written: it is handed on (`r_late`) to the
+follow-on batch whose days contain it, like a real extract that only holds what happened.
+
 One call builds one chunk of consecutive days from its own random stream, so chunks are
 independent (bounded memory, same bytes whatever else runs). The values here are the truth;
 defects are applied only when rows are rendered (`generators.render_sales`).
@@ -40,7 +43,8 @@ class SalesChunk:
     r_line: np.ndarray  # index into the l_* arrays
     r_day: np.ndarray
     r_quantity: np.ndarray
-    r_reason: np.ndarray
+    r_reason: np.ndarray  # index into RETURN_REASONS
+    r_late: np.ndarray  # (k, 5): order seq, product, day, quantity, reason of later returns
 
     @property
     def l_sales(self) -> np.ndarray:
@@ -94,8 +98,11 @@ def build_sales_chunk(
     returned = np.flatnonzero(rng.random(n_lines) < rates.return_rate)
     r_day = o_ship[l_order[returned]] + 1 + rng.integers(0, rates.return_window_days, len(returned))
     r_quantity = 1 + (rng.random(len(returned)) * l_quantity[returned]).astype(np.int64)
-    r_reason = RETURN_REASONS[rng.integers(0, len(RETURN_REASONS), len(returned))]
+    r_reason = rng.integers(0, len(RETURN_REASONS), len(returned))
     keep = r_day <= last_day
+    late = ~keep  # returned after this batch: the next batch will carry them
+    r_late = np.stack([first_seq + l_order[returned[late]], l_product[returned[late]],
+                       r_day[late], r_quantity[late], r_reason[late]], axis=1)
     return SalesChunk(
         o_seq=first_seq + np.arange(n, dtype=np.int64),
         o_day=o_day,
@@ -111,4 +118,5 @@ def build_sales_chunk(
         r_day=r_day[keep],
         r_quantity=r_quantity[keep],
         r_reason=r_reason[keep],
+        r_late=r_late.astype(np.int64),
     )

@@ -13,7 +13,8 @@ Definitions (COMMON.md; the warehouse must reproduce each exactly):
 - `online_orders`: orders with a `purchase` web event (channel 'Online').
 - `failed_payments`: distinct valid `payment_attempt` events with payment_status 'failed'
   (duplicated copies, malformed lines and unknown types excluded).
-- `returned_units`: sum of RET_QTY in RET_ORD_Q1.
+- `returned_units`: sum of RET_QTY in RET_ORD_Q1. A return is written in the batch whose days
+  contain its date, so a follow-on also returns units of its parents' orders.
 In a follow-on manifest `truth` is cumulative over the batch and all its ancestors (what the
 warehouse holds after loading them all) and `batch_truth` covers the batch alone.
 """

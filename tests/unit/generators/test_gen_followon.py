@@ -80,3 +80,24 @@ def test_followon_is_deterministic_and_chains(small_extract: Path, followon: Pat
     generate_followon(followon, 10, third)
     assert manifest_of(third)["batch"] == 2
     assert recompute_truth(small_extract, followon, third) == manifest_of(third)["truth"]
+
+
+def test_returns_land_in_the_batch_of_their_date(small_extract: Path, followon: Path,
+                                                 manifest_of) -> None:
+    both = connect(small_extract, followon)
+    for extract in (small_extract, followon):
+        period = manifest_of(extract)["period"]
+        con = connect(extract)
+        assert scalar(con, f"select count(*) from returns where RET_DT < '{period['first_day']}'"
+                           f" or RET_DT > '{period['last_day']}'") == 0
+        pending = manifest_of(extract)["state"]["pending_returns"]
+        assert all(str(date(1970, 1, 1) + timedelta(days=p[2])) > period["last_day"]
+                   for p in pending)
+    # The follow-on returns some of its parent's orders; every return matches a sold line.
+    carried = scalar(connect(followon), f"""select count(*) from returns where ORD_NUM in
+        (select distinct sls_ord_num from read_csv('{small_extract}/source_crm/sales_details.csv',
+         all_varchar=true))""")
+    assert carried > 0
+    assert scalar(both, "select count(*) from returns r left join sales s on "
+                        "s.sls_ord_num = r.ORD_NUM and s.sls_prd_key = r.PRD_KEY "
+                        "where s.sls_ord_num is null") == 0
