@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.progress import error_message
+from retail.errors import UsageError
 
 JOB = "full_pipeline"
 
@@ -59,7 +60,11 @@ class RunSummary:
 
 @contextmanager
 def pipeline_instance() -> Iterator[dg.DagsterInstance]:
-    if os.environ.get("DAGSTER_HOME"):
+    home = os.environ.get("DAGSTER_HOME")
+    if home:
+        if not Path(home).is_absolute():
+            raise UsageError(f"DAGSTER_HOME must be an absolute path, got {home!r}")
+        Path(home).mkdir(parents=True, exist_ok=True)
         with dg.DagsterInstance.get() as instance:
             yield instance
     else:

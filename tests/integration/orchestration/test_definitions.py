@@ -68,6 +68,21 @@ def test_lineage_is_one_graph_from_raw_files_to_exports(graph) -> None:
     assert {k.path[1] for k in roots if k.path[0] == "silver"} >= {"country_codes"}
 
 
+def test_asset_descriptions_come_from_the_dbt_yaml(graph) -> None:
+    import json
+
+    from orchestration.project import dbt_project
+
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+    documented = [n for n in nodes.values()
+                  if n["resource_type"] == "model" and n.get("description")
+                  and n["config"].get("materialized") != "ephemeral"]
+    assert documented
+    for node in documented:
+        key = dg.AssetKey([node["config"].get("schema") or node["schema"], node["name"]])
+        assert graph.get(key).description == node["description"], key
+
+
 def test_dbt_tests_are_checks_and_unit_tests_are_not(graph) -> None:
     checks = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
     assert "gold/fct_sales:gold_matches_extract_truth" in checks
