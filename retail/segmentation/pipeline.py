@@ -21,7 +21,7 @@ from retail.errors import RetailError
 from retail.segmentation.config import TierThresholds
 from retail.segmentation.extract import export_purchases
 from retail.segmentation.session import (
-    check_java,
+    preflight,
     shuffle_partitions_for,
     spark_target,
     start_session,
@@ -98,8 +98,8 @@ def run_segmentation(
     workspace = target.parent / f".run-{uuid.uuid4().hex[:12]}"
     timings: dict[str, float] = {}
     own_session = spark is None
-    if own_session and spark_target(settings).mode != "connect":
-        check_java()  # fail in a second, before the export, when Java is missing
+    if own_session:
+        preflight(settings)  # no Java / no Connect server: say so before exporting anything
     try:
         started = time.perf_counter()
         extract = export_purchases(settings.duckdb_path, workspace / "input")

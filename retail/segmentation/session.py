@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import warnings
@@ -123,6 +124,24 @@ def check_java(env: dict[str, str] | None = None) -> int:
     return version
 
 
+def check_reachable(url: str, timeout: float = 10.0) -> None:
+    """Fail fast when nothing listens at a Spark Connect URL.
+
+    The Connect client retries an unreachable server with back-off for minutes before it
+    gives up; one TCP connect says the same thing in seconds."""
+    match = re.match(r"sc://(\[[^\]]+\]|[^:/;]+)(?::(\d+))?", url)
+    if not match:
+        raise RetailError(f"SPARK_REMOTE={url} is not a Spark Connect URL (sc://host:port)")
+    host, port = match.group(1).strip("[]"), int(match.group(2) or 15002)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise RetailError(
+            f"cannot reach Spark Connect at {url} ({host}:{port}: {exc.strerror or exc}). "
+            "Start the server (sbin/start-connect-server.sh) or fix SPARK_REMOTE."
+        ) from None
+
+
 def shuffle_partitions_for(rows: int, cores: int | None = None) -> int:
     """Shuffle partitions for a local run: about one per 250k order lines, at most 2 per core.
 
@@ -130,6 +149,15 @@ def shuffle_partitions_for(rows: int, cores: int | None = None) -> int:
     partition per core-pair of work keeps both cores busy without the task overhead."""
     cores = cores or os.cpu_count() or 1
     return max(1, min(2 * cores, -(-rows // 250_000)))
+
+
+def preflight(settings: Settings) -> None:
+    """The checks that fail in a second instead of after minutes: Java, or the Connect server."""
+    target = spark_target(settings)
+    if target.mode == "connect":
+        check_reachable(target.url)
+    else:
+        check_java()
 
 
 def start_session(settings: Settings, driver_memory: str = "1g") -> SparkSession:
@@ -140,12 +168,13 @@ def start_session(settings: Settings, driver_memory: str = "1g") -> SparkSession
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     target = spark_target(settings)
     if target.mode == "connect":
+        check_reachable(target.url)
         try:
             return SparkSession.builder.remote(target.url).appName("retail-segmentation").create()
         except Exception as exc:  # grpc and pyspark raise several kinds; all mean "unreachable"
             raise RetailError(f"cannot reach Spark Connect at {target.url}: {exc}") from exc
     check_java()
-    log_config = Path(tempfile.gettempdir()) / "retail-spark-log4j2.properties"
+    log_config = Path(tempfile.gettempdir()) / f"retail-spark-log4j2-{os.getuid()}.properties"
     log_config.write_text(LOG4J2)
     builder = (
         SparkSession.builder.master(target.url)

@@ -1,7 +1,8 @@
-"""Without a usable Java, `retail segment` says what to install instead of a JVM stack trace.
+"""Without a usable Java or Connect server, `retail segment` says so at once, no stack trace.
 
-Real subprocesses of the real CLI with JAVA_HOME / PATH pointing to nowhere. Java older than
-17 is not installed here, so the version check is exercised on real `java -version` texts.
+Real subprocesses of the real CLI with JAVA_HOME / PATH / SPARK_REMOTE pointing to nowhere.
+Java older than 17 is not installed here, so the version check is exercised on real
+`java -version` texts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from connect_server import free_port
 
 from retail.segmentation.session import check_java, parse_java_version
 
@@ -36,6 +38,20 @@ def test_no_java_on_path(tmp_path) -> None:
     assert proc.returncode == 1
     assert "no Java was found" in proc.stderr and "SPARK_REMOTE" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_unreachable_spark_connect_fails_fast(tmp_path) -> None:
+    port = free_port()  # nothing listens there
+    proc = _segment(tmp_path, SPARK_REMOTE=f"sc://127.0.0.1:{port}")
+    assert proc.returncode == 1
+    assert f"cannot reach Spark Connect at sc://127.0.0.1:{port}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_spark_remote_that_is_not_a_connect_url(tmp_path) -> None:
+    proc = _segment(tmp_path, SPARK_REMOTE="http://spark.example:15002")
+    assert proc.returncode == 1
+    assert "is not a Spark Connect URL (sc://host:port)" in proc.stderr
 
 
 def test_the_installed_java_passes() -> None:
