@@ -44,8 +44,9 @@ print(json.dumps({"rows": m["row_counts"], "bytes": sum(f["bytes"] for f in m["f
 """
 
 
-def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in bytes, stdout) of one child, reaped with wait4 for its RSS."""
+def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS in bytes, stdout, CPU seconds) of one child and its workers,
+    reaped with wait4 for its own resource usage."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
@@ -56,12 +57,13 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, s
         err.seek(0)
         if proc.returncode:
             raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}):\n{err.read()[-2000:]}")
-        return seconds, usage.ru_maxrss * 1024, out.read()
+        cpu = usage.ru_utime + usage.ru_stime
+        return seconds, usage.ru_maxrss * 1024, out.read(), cpu
 
 
 def bench_scale(scale: float, seed: int, scratch: Path) -> dict:
     out = scratch / f"scale-{scale:g}"
-    seconds, rss, stdout = run_measured(
+    seconds, rss, stdout, cpu = run_measured(
         [sys.executable, "-c", CHILD, str(out), str(scale), str(seed)], cwd=ROOT)
     result = json.loads(stdout.strip().splitlines()[-1])
     shutil.rmtree(out, ignore_errors=True)
@@ -70,7 +72,7 @@ def bench_scale(scale: float, seed: int, scratch: Path) -> dict:
     # ru_maxrss of a process tree is its largest process; bound the sum over the tree.
     total = result["self_rss"] + workers * result["worker_rss"]
     return {"scale": scale, "lines": result["lines"], "rows": rows, "bytes": result["bytes"],
-            "seconds": seconds, "rss": rss, "total_rss": max(rss, total),
+            "seconds": seconds, "cpu": cpu, "rss": rss, "total_rss": max(rss, total),
             "workers": result["workers"]}
 
 
@@ -95,12 +97,13 @@ def bench_jafgen(exe: Path, years: int, scratch: Path) -> dict:
     work = scratch / "jafgen"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    seconds, rss, _ = run_measured([str(exe), str(years)], cwd=work)
+    seconds, rss, _, cpu = run_measured([str(exe), str(years)], cwd=work)
     files = list((work / "jaffle-data").glob("*.csv"))
     rows = sum(max(0, f.read_bytes().count(b"\n") - 1) for f in files)
     size = sum(f.stat().st_size for f in files)
     shutil.rmtree(work, ignore_errors=True)
-    return {"years": years, "rows": rows, "bytes": size, "seconds": seconds, "rss": rss}
+    return {"years": years, "rows": rows, "bytes": size, "seconds": seconds, "cpu": cpu,
+            "rss": rss}
 
 
 def main() -> int:
@@ -119,9 +122,12 @@ def main() -> int:
     print(f"generator benchmark: {os.cpu_count()} CPUs, load average {load[0]:.2f} "
           f"{load[1]:.2f} {load[2]:.2f} at start (shared machine)")
     print("lines = sales order lines; rows = all rows of all files (events included);")
-    print("RSS = peak of the largest process / bound on the sum over parent and workers (MiB)")
+    print("RSS = peak of the largest process / bound on the sum over parent and workers (MiB);")
+    print("cpu = user+system CPU seconds of the whole process tree; lines/cpu-s = lines per "
+          "CPU second (load-independent)")
     print(f"{'scale':>7} {'workers':>7} {'sales lines':>12} {'all rows':>12} {'MB':>9} "
-          f"{'seconds':>8} {'lines/s':>11} {'rows/s':>11} {'MB/s':>7} {'RSS':>6} {'sum':>6}")
+          f"{'seconds':>8} {'lines/s':>11} {'rows/s':>11} {'MB/s':>7} {'RSS':>6} {'sum':>6} "
+          f"{'cpu':>7} {'lines/cpu-s':>11}")
     best_rows_per_s = best_lines_per_s = 0.0
     for scale in scales:
         r = bench_scale(scale, args.seed, args.scratch)
@@ -131,7 +137,8 @@ def main() -> int:
         print(f"{scale:>7g} {r['workers']:>7} {r['lines']:>12,} {r['rows']:>12,} "
               f"{r['bytes'] / 1e6:>9.1f} {r['seconds']:>8.2f} {lines_s:>11,.0f} {rows_s:>11,.0f} "
               f"{r['bytes'] / 1e6 / r['seconds']:>7.1f} {r['rss'] / 2**20:>6.0f} "
-              f"{r['total_rss'] / 2**20:>6.0f}", flush=True)
+              f"{r['total_rss'] / 2**20:>6.0f} {r['cpu']:>7.1f} "
+              f"{r['lines'] / r['cpu']:>11,.0f}", flush=True)
 
     if args.no_jafgen:
         return 0
@@ -142,8 +149,8 @@ def main() -> int:
     j = bench_jafgen(exe, args.jafgen_years, args.scratch)
     jafgen_rows_s = j["rows"] / j["seconds"]
     print(f"jafgen {j['years']} year(s): {j['rows']:,} rows, {j['bytes'] / 1e6:.1f} MB in "
-          f"{j['seconds']:.2f} s = {jafgen_rows_s:,.0f} rows/s, peak RSS "
-          f"{j['rss'] / 2**20:.0f} MiB")
+          f"{j['seconds']:.2f} s = {jafgen_rows_s:,.0f} rows/s ({j['rows'] / j['cpu']:,.0f} "
+          f"rows/cpu-s), peak RSS {j['rss'] / 2**20:.0f} MiB")
     print(f"best generator rows/s vs jafgen rows/s: {best_rows_per_s / jafgen_rows_s:,.0f}x; "
           f"best sales lines/s vs jafgen rows/s: {best_lines_per_s / jafgen_rows_s:,.0f}x")
     return 0
