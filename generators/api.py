@@ -17,6 +17,7 @@ from retail.errors import UsageError
 from retail.progress import progress_bar
 
 MAX_FOLLOWON_DAYS = 3660  # ten years per follow-on batch
+_PENDING = "<pending returns>"
 
 
 def _iso(day: int) -> str:
@@ -61,11 +62,14 @@ def _generate(plan: BatchPlan, out: Path, force: bool, progress: bool | None,
                 "next_order_seq": plan.first_order_seq + batch_truth["orders"],
                 "next_session": next_session,
                 "added_versions": plan.added_versions,
-                "pending_returns": pending.tolist(),
+                "pending_returns": _PENDING,
             },
         }
         # manifest.json goes last: its presence marks a complete extract.
-        text = json.dumps(manifest, indent=2) + "\n"
+        # Pending returns can be many: one compact line instead of seven lines each.
+        text = json.dumps(manifest, indent=2).replace(
+            json.dumps(_PENDING), json.dumps(pending.tolist(), separators=(",", ":"))) + "\n"
+        manifest["state"]["pending_returns"] = pending.tolist()
         (stage / "manifest.json").write_text(text, encoding="utf-8")
     return manifest
 

@@ -48,8 +48,9 @@ class Context:
         self.plan = plan
         self.sink = sink
         self.product_numbers = pa.array(plan.catalog.number)
-        self.all_ids = np.arange(FIRST_CUSTOMER_ID, plan.first_customer_id + plan.new_customers)
-        self.customer_cdf = np.cumsum(order_weights(plan.seed, self.all_ids))
+        self.last_customer_id = plan.first_customer_id + plan.new_customers - 1
+        ids = np.arange(FIRST_CUSTOMER_ID, self.last_customer_id + 1)
+        self.customer_cdf = np.cumsum(order_weights(plan.seed, ids))  # index 0 = FIRST id
         self.product_cdf = np.cumsum(plan.catalog.popularity)
 
     def rng(self, *keys: str | int) -> np.random.Generator:
@@ -65,13 +66,13 @@ class Context:
 def sales_chunk(ctx: Context, turn: int, days: np.ndarray, per_day: np.ndarray,
                 first_seq: int) -> ChunkResult:
     plan, cfg = ctx.plan, ctx.plan.config
-    chunk = build_sales_chunk(ctx.rng("sales", turn), days, per_day, first_seq, ctx.all_ids,
+    chunk = build_sales_chunk(ctx.rng("sales", turn), days, per_day, first_seq, FIRST_CUSTOMER_ID,
                               ctx.customer_cdf, plan.catalog, ctx.product_cdf, cfg.business,
                               plan.last_day)
     check_model(chunk)
     events = build_events(ctx.rng("web", turn), chunk,
                           plan.first_session + turn * SESSIONS_PER_CHUNK,
-                          (FIRST_CUSTOMER_ID, int(ctx.all_ids[-1]) + 1), plan.catalog,
+                          (FIRST_CUSTOMER_ID, ctx.last_customer_id + 1), plan.catalog,
                           ctx.product_cdf, cfg.business)
     result = ChunkResult()
     result.truth.add_chunk(chunk, events)

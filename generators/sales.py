@@ -66,7 +66,7 @@ def build_sales_chunk(
     days: np.ndarray,
     orders_per_day: np.ndarray,
     first_seq: int,
-    customer_ids: np.ndarray,
+    first_customer_id: int,
     customer_cdf: np.ndarray,
     catalog: Catalog,
     product_cdf: np.ndarray,
@@ -75,7 +75,8 @@ def build_sales_chunk(
 ) -> SalesChunk:
     n = int(orders_per_day.sum())
     o_day = np.repeat(days, orders_per_day)
-    o_customer = customer_ids[np.searchsorted(customer_cdf, rng.random(n) * customer_cdf[-1])]
+    # customer_cdf[i] belongs to customer first_customer_id + i
+    o_customer = first_customer_id + np.searchsorted(customer_cdf, rng.random(n) * customer_cdf[-1])
     o_online = rng.random(n) < rates.online_share
     o_ship = o_day + rng.choice(np.array([5, 6, 7, 7, 7, 7, 8, 9]), n)
     o_due = o_day + 12
