@@ -95,3 +95,49 @@ def spark_connect_server(work: Path) -> Iterator[ConnectServer]:
         yield ConnectServer(port, proc, log_path)
     finally:
         _stop(proc)
+
+
+def _spark_class(home: Path, args: list[str], env: dict[str, str], log_path: Path
+                 ) -> subprocess.Popen:
+    with open(log_path, "w") as log:
+        return subprocess.Popen(["bash", str(home / "bin" / "spark-class"), *args], env=env,
+                                stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+@contextmanager
+def standalone_cluster(work: Path, timeout: float = 240) -> Iterator[str]:
+    """A real Spark standalone master + one worker (2 cores, 1.5 GB) from the pyspark wheel's
+    jars, on loopback; yields the master URL once the worker has registered."""
+    import pyspark
+
+    home = Path(pyspark.__file__).resolve().parent
+    work.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_MASTER", "SPARK_REMOTE")}
+    env.update(SPARK_HOME=str(home), SPARK_WORKER_DIR=str(work / "worker"),
+               SPARK_LOG_DIR=str(work / "logs"))
+    port = free_port()
+    url = f"spark://127.0.0.1:{port}"
+    procs = [_spark_class(home, ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                                 "--port", str(port), "--webui-port", str(free_port())],
+                          env, work / "master.log")]
+    try:
+        deadline = time.monotonic() + timeout
+        while not _listening(port):
+            if procs[0].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Spark master did not start:\n"
+                                   + (work / "master.log").read_text()[-3000:])
+            time.sleep(0.5)
+        procs.append(_spark_class(home, ["org.apache.spark.deploy.worker.Worker", "--host",
+                                         "127.0.0.1", "--cores", "2", "--memory", "1500m",
+                                         "--webui-port", str(free_port()), url],
+                                  env, work / "worker.log"))
+        while "Registering worker" not in (work / "master.log").read_text():
+            if procs[1].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Spark worker did not register:\n"
+                                   + (work / "worker.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield url
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
