@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from connect_server import free_port
+from spark_servers import free_port
 
 from retail.segmentation.session import check_java, parse_java_version
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from connect_server import spark_connect_server, standalone_cluster
 from segmentation_fixtures import random_gold, settings_under
+from spark_servers import spark_connect_server, standalone_cluster
 
 from retail.segmentation import SegmentationResult, run_segmentation
 from retail.settings import Settings
