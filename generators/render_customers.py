@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from generators.config import DefectRates
 from generators.customers import Customers
-from generators.textout import iso_date, text
+from generators.textout import blanks, iso_date, text
 
 CUST_INFO_HEADER = (
     "cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date"
@@ -79,12 +79,12 @@ def cust_info_columns(
     n_junk = int(rng.binomial(n, rates.junk_row))
     defects["crm_partial_duplicate"] += len(dup)
     defects["crm_junk_row"] += n_junk
-    blank = pa.nulls(len(dup), pa.string())
+    blank = blanks(len(dup))
     dup_columns = [
         text(ids[dup]), keys.take(pa.array(dup)), pa.array(cust.first_name[dup]), blank,
         blank, blank, iso_date(create_day[dup] - rng.integers(1, 365, len(dup))),
     ]
-    junk_blank = pa.nulls(n_junk, pa.string())
+    junk_blank = blanks(n_junk)
     junk_columns = [junk_blank, junk_keys(rng, n_junk)] + [junk_blank] * 5
     position = np.concatenate([
         np.arange(n) * 4 + 2, dup * 4 + 1, rng.integers(0, n, n_junk) * 4 + 3,

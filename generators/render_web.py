@@ -57,7 +57,7 @@ def _session_pieces(events: Events) -> pa.Array:
     customer = events.customer[first]
     per_session = pc.binary_join_element_wise(
         '","session_id":"S', pc.utf8_lpad(text(sessions), 10, "0"), '","customer_id":',
-        pc.fill_null(text(customer, customer < 0), "null"), "")
+        text(customer, customer < 0, "null"), "")
     return per_session.take(pa.array(inverse))
 
 

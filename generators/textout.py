@@ -18,14 +18,21 @@ import pyarrow.compute as pc
 Column = pa.Array | np.ndarray | str
 
 
-def text(values: np.ndarray | pa.Array, null: np.ndarray | None = None) -> pa.Array:
-    """Arrow strings for a NumPy/Arrow column; entries where `null` is true become null."""
+def text(values: np.ndarray | pa.Array, blank: np.ndarray | None = None,
+         blank_text: str = "") -> pa.Array:
+    """Arrow strings for a NumPy/Arrow column; entries where `blank` is true become
+    `blank_text` (an empty CSV field by default). Never null, so lines join fast."""
     arr = values if isinstance(values, pa.Array) else pa.array(values)
     if not pa.types.is_string(arr.type):
         arr = pc.cast(arr, pa.string())
-    if null is not None and null.any():
-        arr = pc.if_else(pa.array(null), pa.scalar(None, pa.string()), arr)
+    if blank is not None and blank.any():
+        arr = pc.if_else(pa.array(blank), blank_text, arr)
     return arr
+
+
+def blanks(n: int) -> pa.Array:
+    """`n` empty fields."""
+    return pa.array(np.full(n, ""), pa.string()) if n else pa.array([], pa.string())
 
 
 def yyyymmdd(days: np.ndarray) -> np.ndarray:
@@ -47,16 +54,15 @@ def iso_date(days: np.ndarray) -> pa.Array:
 def join(pieces: list[Column], separator: str = "") -> pa.Array:
     """Element-wise concatenation, `separator` between pieces, a newline at the end.
 
-    Plain `str` pieces are literals; null entries become empty text.
+    Plain `str` pieces are literals. Pieces must not be null (a null makes the whole line
+    null, which `to_lines` refuses): blank fields are empty strings (see `text`).
     """
     cols: list[pa.Array | str] = []
     for i, piece in enumerate(pieces):
         if i and separator:
             cols.append(separator)
         cols.append(piece if isinstance(piece, str | pa.Array) else text(piece))
-    return pc.binary_join_element_wise(
-        *cols, "\n", "", null_handling="replace", null_replacement=""
-    )
+    return pc.binary_join_element_wise(*cols, "\n", "")
 
 
 @dataclass(frozen=True)
