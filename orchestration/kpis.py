@@ -50,6 +50,7 @@ def tier_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 HEADLINES: dict[str, Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]] = {
     "fct_sales": sales_headline,
+    "kpi_daily_sales": sales_headline,
     "kpi_web_funnel": payment_headline,
     "kpi_customer_tiers": tier_headline,
 }
