@@ -32,8 +32,8 @@ _PAGES = pa.array(["/checkout", "/checkout/payment", "/checkout/complete", "/",
                    "/shop/bikes", "/shop/components", "/shop/clothing", "/shop/accessories"])
 
 
-def uuids(rng: np.random.Generator, n: int) -> pa.Array:
-    """Random version-4 UUID strings, built as one byte matrix (no per-row formatting)."""
+def uuid_bytes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random version-4 UUIDs as an (n, 36) matrix of ASCII bytes (no per-row formatting)."""
     raw = np.frombuffer(rng.bytes(16 * n), np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
@@ -41,8 +41,14 @@ def uuids(rng: np.random.Generator, n: int) -> pa.Array:
     out = np.full((n, 36), ord("-"), np.uint8)
     for dst, src, width in ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)):
         out[:, dst:dst + width] = hexed[:, src:src + width]
-    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * 36).tobytes())
-    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(out.tobytes()))
+    return out
+
+
+def fixed_width_strings(matrix: np.ndarray) -> pa.Array:
+    """One string per row of a byte matrix."""
+    n, width = matrix.shape
+    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * width).tobytes())
+    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(matrix.tobytes()))
 
 
 def _timestamps(ts: np.ndarray) -> pa.Array:
@@ -123,7 +129,7 @@ def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Arra
     Extra lines are placed right after their source line and share its timestamp.
     """
     n = len(events.ts)
-    ids = uuids(rng, n)
+    ids = uuid_bytes(rng, n)
     order = _swaps(rng, events.ts, rates.web_out_of_order)
     dup = np.flatnonzero(rng.random(n) < rates.web_duplicate)
     bad = np.flatnonzero(rng.random(n) < rates.web_malformed)
@@ -147,9 +153,8 @@ def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Arra
         out.etype[unknown] = names
         out.status[unknown] = -1
         out.order_seq[unknown] = -1
-    out_ids = ids.take(pa.array(src))
+    out_ids = ids[src]  # copies keep their source's event_id ...
     if unknown.any():
-        out_ids = pc.replace_with_mask(out_ids, pa.array(unknown),
-                                       uuids(rng, int(unknown.sum())))
-    lines = event_lines(out, out_ids, product_numbers)
+        out_ids[unknown] = uuid_bytes(rng, int(unknown.sum()))  # ... extra events get new ones
+    lines = event_lines(out, fixed_width_strings(out_ids), product_numbers)
     return to_lines(lines, cut=np.flatnonzero(kind == 2), keep=MALFORMED_KEEP)
