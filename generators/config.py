@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # bump whenever the bytes for a (seed, scale) change
 
 # The first extract covers three fixed calendar years (never today's date: determinism).
 FIRST_DAY = date(2023, 1, 1)
@@ -41,19 +41,21 @@ COUNTRIES: tuple[tuple[str, str, float], ...] = (
 class DefectRates:
     """Share of rows that get each injected defect. None of them changes the truth figures.
 
-    CRM customers: `name_spaces` (a name gets leading/trailing spaces), `partial_duplicate`
-    (an older, partial row for the same cst_id with an earlier create date), `junk_row`
-    (extra rows with a blank cst_id and a meaningless key, per customer), `blank_gender`,
-    `blank_marital`. CRM products: `prd_line_space` (trailing space), `prd_line_blank`,
-    `blank_cost`, `end_before_start` (of versions that have an end). CRM sales (at most one
-    amount defect per line, always repairable): `sales_blank`, `sales_zero`, `sales_negative`,
-    `sales_mismatch`, `price_blank`, `price_zero`, `price_negative`; dates:
-    `order_date_zero`, `order_date_bad` (not eight digits), `ship_date_bad`,
-    `ship_before_order`, `due_before_order`. ERP: `nas_prefix`, `country_code`
-    (US/USA/DE instead of the full name), `country_blank`, `future_birthdate`,
-    `gender_variant` (M/F/blank/space-padded instead of Male/Female). Web (extra lines or
-    line swaps, per event): `web_duplicate`, `web_malformed`, `web_unknown_type`,
-    `web_out_of_order`.
+    The manifest counts each kind under `crm_<name>` (CRM files), `erp_<name>` (ERP files)
+    or `<name>` (web, already prefixed), plus `erp_loc_dash` (every LOC_A101 row).
+    CRM customers: `name_spaces` (a name gets leading/trailing spaces; counted per name),
+    `partial_duplicate` (an older, partial row for the same cst_id with an earlier create
+    date), `junk_row` (extra rows with a blank cst_id and a meaningless key, per customer),
+    `blank_gender`, `blank_marital`. CRM products: `prd_line_space` (trailing space),
+    `prd_line_blank`, `prd_blank_cost`, `prd_end_before_start` (of versions that have an end).
+    CRM sales (at most one amount defect per line, always repairable): `sales_blank`,
+    `sales_zero`, `sales_negative`, `sales_mismatch`, `price_blank`, `price_zero`,
+    `price_negative`; dates (at most one per line): `order_date_zero`, `order_date_bad`
+    (not eight digits), `ship_date_bad`, `ship_before_order`, `due_before_order`.
+    ERP: `nas_prefix`, `country_code` (US/USA/DE instead of the full name), `country_blank`,
+    `future_birthdate`, `gender_variant` (M/F/blank/space-padded instead of Male/Female).
+    Web (extra lines or line swaps, per event): `web_duplicate`, `web_malformed`,
+    `web_unknown_type`, `web_out_of_order`.
     """
 
     name_spaces: float = 0.03
@@ -63,8 +65,8 @@ class DefectRates:
     blank_marital: float = 0.01
     prd_line_space: float = 0.5
     prd_line_blank: float = 0.05
-    blank_cost: float = 0.01
-    end_before_start: float = 0.5
+    prd_blank_cost: float = 0.01
+    prd_end_before_start: float = 0.5
     sales_blank: float = 0.002
     sales_zero: float = 0.001
     sales_negative: float = 0.001

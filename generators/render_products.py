@@ -30,13 +30,13 @@ def prd_info_columns(
     product, ids = catalog.v_product, catalog.v_id
     is_last = np.append(product[1:] != product[:-1], True)
     true_end = np.append(catalog.v_start[1:] - 1, 0)
-    garbled = ~is_last & (uniform(seed, "end_before_start", ids) < rates.end_before_start)
+    garbled = ~is_last & (uniform(seed, "end_before_start", ids) < rates.prd_end_before_start)
     days_back = 1 + (uniform(seed, "end_days_back", ids) * 400).astype(np.int64)
     end = np.where(garbled, catalog.v_start - days_back, true_end)
     line = catalog.line[product]
     spaced = uniform(seed, "prd_line_space", ids) < rates.prd_line_space
     blank_line = uniform(seed, "prd_line_blank", ids) < rates.prd_line_blank
-    blank_cost = uniform(seed, "blank_cost", ids) < rates.blank_cost
+    blank_cost = uniform(seed, "blank_cost", ids) < rates.prd_blank_cost
     defects["crm_prd_end_before_start"] += int(garbled.sum())
     defects["crm_prd_line_space"] += int((spaced & ~blank_line).sum())
     defects["crm_prd_line_blank"] += int(blank_line.sum())

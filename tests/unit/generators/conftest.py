@@ -31,8 +31,9 @@ def defective_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generators.config import DefectRates, GeneratorConfig
 
     rates = DefectRates()
+    already_high = ("nas_prefix", "prd_line_space", "prd_end_before_start")
     boosted = replace(rates, **{k: max(v, 0.05) for k, v in vars(rates).items()
-                                if k not in ("nas_prefix", "prd_line_space", "end_before_start")})
+                                if k not in already_high})
     out = tmp_path_factory.mktemp("gen") / "defective"
     generate_extract(out, scale=0.03, seed=5, config=GeneratorConfig(defects=boosted))
     return out

@@ -99,3 +99,13 @@ def test_duplicates_are_exact_copies_and_malformed_lines_are_extra(small_extract
     truncated = [line for line in lines if not line.endswith("}")]
     assert truncated and all(any(e["event_id"].startswith(t[13:]) for e in events)
                              for t in truncated), "each malformed line copies a real event"
+
+
+def test_every_configurable_rate_has_its_manifest_count(small_extract: Path, manifest_of) -> None:
+    from dataclasses import fields
+
+    from generators.config import DefectRates
+
+    counted = set(manifest_of(small_extract)["defects"])
+    for rate in fields(DefectRates):
+        assert {f"crm_{rate.name}", f"erp_{rate.name}", rate.name} & counted, rate.name
