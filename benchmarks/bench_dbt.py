@@ -37,14 +37,18 @@ FACTS = ["fct_sales", "fct_web_events"]
 
 
 def _extract(out: Path, scale: float, seed: int) -> Path:
-    """The generated extract for `scale`, reused when a complete one with the same seed exists."""
+    """The generated extract for `scale`, reused when a complete one with the same seed and
+    generator version exists (a follow-on batch can only continue the current version's)."""
     from generators import generate_extract
+    from generators.config import GENERATOR_VERSION
 
     folder = out / f"scale-{scale:g}" / "batch-0001"
     manifest = folder / "manifest.json"
     if manifest.exists():
         known = json.loads(manifest.read_text())
-        if known.get("scale") == scale and known.get("seed") == seed:
+        if (known.get("scale"), known.get("seed"), known.get("generator_version")) == (
+            scale, seed, GENERATOR_VERSION
+        ):
             return folder
     print(f"generating scale {scale:g} into {folder} ...", flush=True)
     generate_extract(folder, scale=scale, seed=seed, force=True, progress=False)
