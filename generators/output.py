@@ -16,6 +16,7 @@ from pathlib import Path
 
 from retail.errors import UsageError
 
+EXTRACT_MARKERS = ("manifest.json", "source_crm", "source_erp", "source_web")
 MAX_SCALE = 10_000  # 185 million customers; memory grows with the customer count
 
 
@@ -32,8 +33,14 @@ def check_target(out: Path, force: bool) -> None:
     """A clear UsageError unless `out` can receive a new extract."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise UsageError(f"{out} exists and is not empty (use --force to replace it)")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise UsageError(f"{out} exists and is not empty (use --force to replace it)")
+        if not any((out / name).exists() for name in EXTRACT_MARKERS):
+            raise UsageError(f"refusing to replace {out}: it is not a generated extract "
+                             "(no manifest.json or source_* folder)")
+    if Path.cwd().resolve().is_relative_to(out.resolve()):
+        raise UsageError(f"{out} contains the current directory; choose another --out")
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

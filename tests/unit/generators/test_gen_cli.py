@@ -36,8 +36,22 @@ def test_existing_folder_needs_force(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["generate", "--out", str(out), "--scale", "0.01"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (out / "keep.txt").read_text() == "mine"
+    assert main(["generate", "--out", str(out), "--scale", "0.01", "--force"]) == 2
+    assert "refusing to replace" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "manifest.json").write_text("{}")  # an (old) extract may be replaced
     assert main(["generate", "--out", str(out), "--scale", "0.01", "--force"]) == 0
-    assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()
+    assert not (out / "keep.txt").exists() and json.loads((out / "manifest.json").read_text())
+
+
+def test_never_replaces_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture) -> None:
+    work = tmp_path / "work"
+    (work / "source_crm").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert main(["generate", "--out", ".", "--scale", "0.01", "--force"]) == 2
+    assert "contains the current directory" in capsys.readouterr().err
+    assert (work / "source_crm").is_dir()
 
 
 def test_unwritable_target_is_a_usage_error(tmp_path: Path,
