@@ -61,7 +61,16 @@ Runner = Callable[[Iterable[tuple]], Iterator[ChunkResult]]
 
 
 def default_workers(plan: BatchPlan) -> int:
-    return 1 if plan.orders < PARALLEL_FROM_ORDERS else min(2, os.cpu_count() or 1)
+    """Two processes for large batches when about two cores are idle, else one.
+
+    Worker processes cost extra CPU (start-up, separate memory); on a busy machine they only
+    compete for the same core. The bytes written never depend on this choice.
+    """
+    if plan.orders < PARALLEL_FROM_ORDERS:
+        return 1
+    cores = os.cpu_count() or 1
+    idle = cores - os.getloadavg()[0]
+    return 2 if cores >= 2 and idle >= 1.5 else 1
 
 
 def day_chunks(orders_per_day: np.ndarray) -> list[slice]:

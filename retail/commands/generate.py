@@ -28,7 +28,7 @@ With --after DIR --days N the command writes the batch that follows the extract 
 the next N days of orders, events and returns, new and updated customers, a few new product
 versions (seed and scale come from DIR's manifest.json).
 
-Large scales run in worker processes (--workers; the files do not depend on it). Scale 100
+Large scales may run in worker processes (--workers; the files never depend on it). Scale 100
 writes about 6 million order lines and 14 million web events (about 4 GB).
 """
 
@@ -51,7 +51,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write a follow-on batch continuing the extract in DIR")
     parser.add_argument("--days", type=int, help="days covered by the follow-on batch")
     parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes (default: 1 below scale ~18, else up to 2)")
+                        help="worker processes (default: 2 from scale ~18 when two cores "
+                        "are idle, else 1)")
 
 
 def run(args: argparse.Namespace) -> int:
