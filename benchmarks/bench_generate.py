@@ -35,8 +35,9 @@ from generators.config import GeneratorConfig
 from generators.extract import default_workers
 from generators.plan import first_plan
 scale, seed = float(sys.argv[2]), int(sys.argv[3])
-m = generate_extract(sys.argv[1], scale=scale, seed=seed, force=True, progress=False)
-workers = default_workers(first_plan(seed, scale, GeneratorConfig()))
+workers = int(sys.argv[4]) or default_workers(first_plan(seed, scale, GeneratorConfig()))
+m = generate_extract(sys.argv[1], scale=scale, seed=seed, force=True, progress=False,
+                     workers=workers)
 print(json.dumps({"rows": m["row_counts"], "bytes": sum(f["bytes"] for f in m["files"].values()),
                   "lines": m["truth"]["order_lines"], "workers": workers,
                   "self_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
@@ -61,10 +62,10 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, s
         return seconds, usage.ru_maxrss * 1024, out.read(), cpu
 
 
-def bench_scale(scale: float, seed: int, scratch: Path) -> dict:
+def bench_scale(scale: float, seed: int, scratch: Path, workers: int) -> dict:
     out = scratch / f"scale-{scale:g}"
     seconds, rss, stdout, cpu = run_measured(
-        [sys.executable, "-c", CHILD, str(out), str(scale), str(seed)], cwd=ROOT)
+        [sys.executable, "-c", CHILD, str(out), str(scale), str(seed), str(workers)], cwd=ROOT)
     result = json.loads(stdout.strip().splitlines()[-1])
     shutil.rmtree(out, ignore_errors=True)
     rows = sum(result["rows"].values())
@@ -111,6 +112,8 @@ def main() -> int:
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 100])
     parser.add_argument("--with-1000", action="store_true", help="also run scale 1000 (~60M lines)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="worker processes (default 0: the generator's own choice)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/bench-generate"))
     parser.add_argument("--no-jafgen", action="store_true")
     parser.add_argument("--jafgen-years", type=int, default=1)
@@ -130,7 +133,7 @@ def main() -> int:
           f"{'cpu':>7} {'lines/cpu-s':>11}")
     best_rows_per_s = best_lines_per_s = 0.0
     for scale in scales:
-        r = bench_scale(scale, args.seed, args.scratch)
+        r = bench_scale(scale, args.seed, args.scratch, args.workers)
         lines_s, rows_s = r["lines"] / r["seconds"], r["rows"] / r["seconds"]
         best_rows_per_s = max(best_rows_per_s, rows_s)
         best_lines_per_s = max(best_lines_per_s, lines_s)
