@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,7 +23,7 @@ def is_interactive() -> bool:
 
 @contextmanager
 def progress_bar(enabled: bool | None = None) -> Iterator[Progress]:
-    """A rich Progress; disabled (prints nothing) unless stderr is a terminal.
+    """A rich Progress on stderr; disabled (prints nothing) unless stderr is a terminal.
 
     Usage::
 
@@ -38,6 +39,7 @@ def progress_bar(enabled: bool | None = None) -> Iterator[Progress]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         disable=not enabled,
         transient=False,
     )
