@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generators import fixedwidth as fw
 from generators.config import DefectRates
 from generators.textout import Lines, text, to_lines
 from generators.web import CHECKOUT, EVENT_TYPES, PURCHASE, Events
@@ -25,85 +26,66 @@ MALFORMED_KEEP = 40  # a malformed copy stops inside its event_id
 DEVICES = pa.array(["desktop", "mobile", "tablet"])
 UNKNOWN_TYPES = pa.array(["wishlist_add", "search", "heartbeat", "newsletter_signup"])
 _TYPES = pa.concat_arrays([pa.array(EVENT_TYPES), UNKNOWN_TYPES])
-_TYPE_PIECES = pc.binary_join_element_wise(',"event_type":"', _TYPES, '","product_key":', "")
 _STATUS_PIECES = pa.array([',"payment_status":"failed"', ',"payment_status":"success"', ""])
-_DEVICE_PIECES = pc.binary_join_element_wise('","device":"', DEVICES, '","page_url":"', "")
 _PAGES = pa.array(["/checkout", "/checkout/payment", "/checkout/complete", "/",
                    "/shop/bikes", "/shop/components", "/shop/clothing", "/shop/accessories"])
 
 
-def uuid_bytes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Random version-4 UUIDs as an (n, 36) matrix of ASCII bytes (no per-row formatting)."""
-    raw = np.frombuffer(rng.bytes(16 * n), np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexed = np.frombuffer(raw.tobytes().hex().encode(), np.uint8).reshape(n, 32)
-    out = np.full((n, 36), ord("-"), np.uint8)
-    for dst, src, width in ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)):
-        out[:, dst:dst + width] = hexed[:, src:src + width]
-    return out
+def _grid(*axes: pa.Array) -> list[pa.Array]:
+    """Every combination of the axes' values (the last axis varies fastest), one array each."""
+    sizes = [len(a) for a in axes]
+    codes = np.indices(sizes).reshape(len(axes), -1)
+    return [axis.take(pa.array(code)) for axis, code in zip(axes, codes, strict=True)]
 
 
-def fixed_width_strings(matrix: np.ndarray) -> pa.Array:
-    """One string per row of a byte matrix."""
-    n, width = matrix.shape
-    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * width).tobytes())
-    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(matrix.tobytes()))
+def _middle_table(product_numbers: pa.Array) -> pa.Array:
+    """`,"event_type":"…","product_key":…[,"payment_status":"…"]` for every (type, product or
+    none, status or none): one ready-made piece per event instead of five."""
+    products = pa.concat_arrays([pc.binary_join_element_wise('"', product_numbers, '"', ""),
+                                 pa.array(["null"])])
+    types, prods, status = _grid(_TYPES, products, _STATUS_PIECES)
+    return pc.binary_join_element_wise(',"event_type":"', types, '","product_key":', prods,
+                                       status, "")
 
 
-def _timestamps(ts: np.ndarray) -> pa.Array:
-    plain = pc.cast(pa.array(ts, type=pa.timestamp("s")), pa.string())  # 2024-03-05 14:22:31
-    return pc.binary_join_element_wise(
-        pc.utf8_replace_slice(plain, 10, 11, "T"), "+00:00", "")
+def _tail_table(product_numbers: pa.Array) -> pa.Array:
+    """`","device":"…","page_url":"…"}\\n` for every (device, page or product page)."""
+    urls = pa.concat_arrays([pc.binary_join_element_wise("/products/", product_numbers, ""),
+                             _PAGES])
+    devices, pages = _grid(DEVICES, urls)
+    return pc.binary_join_element_wise('","device":"', devices, '","page_url":"', pages,
+                                       '"}\n', "")
 
 
-def _session_pieces(events: Events) -> pa.Array:
-    """`","session_id":"S…","customer_id":…` per event, built once per session."""
-    sessions, first, inverse = np.unique(events.session, return_index=True, return_inverse=True)
-    customer = events.customer[first]
-    per_session = pc.binary_join_element_wise(
-        '","session_id":"S', pc.utf8_lpad(text(sessions), 10, "0"), '","customer_id":',
-        text(customer, customer < 0, "null"), "")
-    return per_session.take(pa.array(inverse))
+def event_lines(events: Events, event_ids: np.ndarray, product_numbers: pa.Array) -> pa.Array:
+    """One JSON object per event; `etype` beyond the known types renders an unknown type.
 
-
-def _extra_pieces(events: Events) -> pa.Array:
-    """`,"payment_status":"…"` on payment attempts, `,"order_number":"SO…"` on purchases,
-    nothing on other events (the key is absent)."""
-    extra = _STATUS_PIECES.take(pa.array(np.where(events.status >= 0, events.status, 2)))
+    The fixed-width start (event_id, session_id) and `ts` are byte matrices; the pieces that
+    depend on few values (type, product, status; device, page) come from small tables; so a
+    line is joined from five pieces. Only purchases carry an `order_number`.
+    """
+    n, n_products = len(events.ts), len(product_numbers)
+    has_product = events.product >= 0
+    head = fw.strings(fw.concat(n, ['{"event_id":"', event_ids, '","session_id":"S',
+                                    fw.digits(events.session, 10), '","customer_id":']))
+    product = np.where(has_product, events.product, n_products)
+    status = np.where(events.status >= 0, events.status, 2)
+    middle = _middle_table(product_numbers).take(
+        pa.array((events.etype * (n_products + 1) + product) * 3 + status))
+    ts = fw.strings(fw.concat(n, [',"ts":"', fw.iso_timestamps(events.ts)]))
     purchase = events.order_seq >= 0
     if purchase.any():
         orders = pc.binary_join_element_wise(
-            ',"order_number":"SO', text(events.order_seq[purchase]), '"', "")
-        extra = pc.replace_with_mask(extra, pa.array(purchase), orders)
-    return extra
-
-
-def event_lines(events: Events, event_ids: pa.Array, product_numbers: pa.Array) -> pa.Array:
-    """One JSON object per event; `etype` beyond the known types renders an unknown type.
-
-    Every piece that depends on few values (type, device, product, page) is taken from a small
-    table of ready-made text, so each line is joined from a dozen pieces.
-    """
-    n_products = len(product_numbers)
-    has_product = events.product >= 0
-    quoted = pc.binary_join_element_wise('"', product_numbers, '"', "")
-    product_pieces = pa.concat_arrays([quoted, pa.array(["null"])])
-    urls = pa.concat_arrays([pc.binary_join_element_wise("/products/", product_numbers, ""),
-                             _PAGES])
+            ',"order_number":"SO', text(events.order_seq[purchase]), '"',
+            ts.filter(pa.array(purchase)), "")
+        ts = pc.replace_with_mask(ts, pa.array(purchase), orders)
     page = np.where((events.etype >= CHECKOUT) & (events.etype <= PURCHASE),
                     events.etype - CHECKOUT, 3 + events.session % (len(_PAGES) - 3))
+    url = np.where(has_product, events.product, n_products + page)
+    tail = _tail_table(product_numbers).take(
+        pa.array(events.device * (n_products + len(_PAGES)) + url))
     return pc.binary_join_element_wise(
-        '{"event_id":"', event_ids,
-        _session_pieces(events),
-        _TYPE_PIECES.take(pa.array(events.etype)),
-        product_pieces.take(pa.array(np.where(has_product, events.product, n_products))),
-        _extra_pieces(events),
-        ',"ts":"', _timestamps(events.ts),
-        _DEVICE_PIECES.take(pa.array(events.device)),
-        urls.take(pa.array(np.where(has_product, events.product, n_products + page))),
-        '"}\n', "",
-    )
+        head, text(events.customer, events.customer < 0, "null"), middle, ts, tail, "")
 
 
 def _subset(events: Events, idx: np.ndarray) -> Events:
@@ -129,7 +111,7 @@ def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Arra
     Extra lines are placed right after their source line and share its timestamp.
     """
     n = len(events.ts)
-    ids = uuid_bytes(rng, n)
+    ids = fw.uuid4(rng, n)
     order = _swaps(rng, events.ts, rates.web_out_of_order)
     dup = np.flatnonzero(rng.random(n) < rates.web_duplicate)
     bad = np.flatnonzero(rng.random(n) < rates.web_malformed)
@@ -155,6 +137,6 @@ def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Arra
         out.order_seq[unknown] = -1
     out_ids = ids[src]  # copies keep their source's event_id ...
     if unknown.any():
-        out_ids[unknown] = uuid_bytes(rng, int(unknown.sum()))  # ... extra events get new ones
-    lines = event_lines(out, fixed_width_strings(out_ids), product_numbers)
+        out_ids[unknown] = fw.uuid4(rng, int(unknown.sum()))  # ... extra events get new ones
+    lines = event_lines(out, out_ids, product_numbers)
     return to_lines(lines, cut=np.flatnonzero(kind == 2), keep=MALFORMED_KEEP)

@@ -1,0 +1,96 @@
+"""Fixed-width text as NumPy byte matrices: one row per value, one column per character.
+
+Fields whose width never varies (UUIDs, zero-padded numbers, ISO timestamps, and the literal
+JSON between them) are cheapest as columns of a byte matrix: each is written with one strided
+copy, and the whole matrix becomes one Arrow string array without per-row work. Joining a
+single wide piece instead of many narrow ones is what makes event lines cheap (`render_web`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+Piece = str | np.ndarray  # a literal, or an (n, width) uint8 matrix
+
+
+_DIGITS4 = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], np.uint8)
+
+
+def digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Non-negative integers as zero-padded decimal text, an (n, width) byte matrix
+    (four digits at a time from a lookup table: one division per four digits)."""
+    values = np.asarray(values, np.int64)
+    if len(values) and (values.min() < 0 or values.max() >= 10 ** width):
+        raise ValueError(f"a value does not fit in {width} digits")
+    out = np.empty((len(values), width), np.uint8)
+    end = width
+    while end > 0:
+        take = min(4, end)
+        values, low = np.divmod(values, 10_000)
+        out[:, end - take:end] = _DIGITS4[low][:, 4 - take:]
+        end -= take
+    return out
+
+
+def _dates(first: int, last: int) -> np.ndarray:
+    """`YYYY-MM-DD` of every day from `first` to `last` (days since 1970-01-01)."""
+    dates = np.arange(first, last + 1).astype("datetime64[D]")
+    return np.frombuffer(np.datetime_as_string(dates).astype("S10").tobytes(),
+                         np.uint8).reshape(-1, 10)
+
+
+_CLOCK: np.ndarray | None = None  # built on first use: `HH:MM:SS` of every second of a day
+
+
+def _clock() -> np.ndarray:
+    global _CLOCK
+    if _CLOCK is None:
+        second = np.arange(86_400)
+        _CLOCK = concat(86_400, [digits(second // 3600, 2), ":", digits(second // 60 % 60, 2),
+                                 ":", digits(second % 60, 2)])
+    return _CLOCK
+
+
+def iso_timestamps(seconds: np.ndarray) -> np.ndarray:
+    """Seconds since 1970-01-01 UTC as `YYYY-MM-DDTHH:MM:SS+00:00`, an (n, 25) byte matrix
+    (dates and clock times gathered from lookup tables, no per-value arithmetic on text)."""
+    days, clock = np.divmod(np.asarray(seconds, np.int64), 86_400)
+    if not len(days):
+        return np.empty((0, 25), np.uint8)
+    first = int(days.min())
+    return concat(len(days), [_dates(first, int(days.max()))[days - first], "T",
+                              _clock()[clock], "+00:00"])
+
+
+def uuid4(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random version-4 UUIDs as an (n, 36) byte matrix (no per-row formatting)."""
+    raw = np.frombuffer(rng.bytes(16 * n), np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexed = np.frombuffer(raw.tobytes().hex().encode(), np.uint8).reshape(n, 32)
+    out = np.full((n, 36), ord("-"), np.uint8)
+    for dst, src, width in ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)):
+        out[:, dst:dst + width] = hexed[:, src:src + width]
+    return out
+
+
+def concat(n: int, pieces: list[Piece]) -> np.ndarray:
+    """The pieces side by side: literals repeat on every row, matrices fill their columns.
+
+    Each piece is one field of a structured array, so a row's piece is copied as one item
+    (a strided copy of a few bytes per row is several times slower)."""
+    raw = [np.frombuffer(p.encode(), np.uint8)[None, :] if isinstance(p, str) else p
+           for p in pieces]
+    dtype = np.dtype([(f"f{i}", f"V{r.shape[1]}") for i, r in enumerate(raw)])
+    out = np.empty(n, dtype)
+    for i, r in enumerate(raw):
+        out[f"f{i}"] = np.ascontiguousarray(r).view(f"V{r.shape[1]}")[:, 0]
+    return out.view(np.uint8).reshape(n, dtype.itemsize)
+
+
+def strings(matrix: np.ndarray) -> pa.Array:
+    """One Arrow string per row of a byte matrix (the matrix's bytes become the data buffer)."""
+    n, width = matrix.shape
+    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * width).tobytes())
+    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(np.ascontiguousarray(matrix)))

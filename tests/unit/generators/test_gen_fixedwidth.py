@@ -1,0 +1,43 @@
+"""Fixed-width byte-matrix text (`generators.fixedwidth`) against Python's own formatting."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from generators import fixedwidth as fw
+
+
+def _rows(matrix: np.ndarray) -> list[str]:
+    return [bytes(row).decode() for row in matrix]
+
+
+def test_digits_are_zero_padded_decimal() -> None:
+    values = np.array([0, 7, 42, 9_999, 10_000, 123_456_789, 9_999_999_999])
+    assert _rows(fw.digits(values, 10)) == [f"{v:010d}" for v in values]
+    assert _rows(fw.digits(np.array([5, 99]), 2)) == ["05", "99"]
+    with pytest.raises(ValueError, match="3 digits"):
+        fw.digits(np.array([1_000]), 3)
+
+
+def test_iso_timestamps_match_datetime() -> None:
+    rng = np.random.default_rng(1)
+    seconds = np.concatenate([[0, 86_399, 951_782_400], rng.integers(0, 4_102_444_800, 5_000)])
+    expected = [datetime.fromtimestamp(int(s), UTC).isoformat() for s in seconds]
+    assert _rows(fw.iso_timestamps(seconds)) == expected
+    assert fw.iso_timestamps(np.zeros(0, np.int64)).shape == (0, 25)
+
+
+def test_uuid4_are_valid_version_4_and_distinct() -> None:
+    ids = _rows(fw.uuid4(np.random.default_rng(2), 2_000))
+    parsed = [uuid.UUID(s) for s in ids]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert [str(u) for u in parsed] == ids and len(set(ids)) == len(ids)
+
+
+def test_concat_and_strings_make_one_string_per_row() -> None:
+    m = fw.concat(3, ["<", fw.digits(np.array([1, 2, 3]), 2), ">"])
+    assert fw.strings(m).to_pylist() == ["<01>", "<02>", "<03>"]
