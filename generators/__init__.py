@@ -11,7 +11,8 @@ Modules, in data-flow order:
 - clean model: `categories` + `catalog` (products and price versions), `customers`,
   `sales` (orders, lines, returns), `web` (sessions and events);
 - rendering with defects: `render_customers`, `render_erp`, `render_products`,
-  `render_sales`, `render_web`, over `textout` (Arrow column joins, no per-row Python) and `fixedwidth` (byte matrices);
+  `render_sales`, `render_web`, over `textout` (Arrow column joins, no per-row Python) and
+  `fixedwidth` (byte matrices);
 - running: `chunks` (one chunk of work), `sinks` (ordered writes from any process),
   `extract` (phases of a batch), `output` (argument checks, staged folder), `api`;
 - `truth`: the manifest's truth figures and their exact definitions.
