@@ -2,15 +2,15 @@
 
 Every variable has a working default so that a fresh clone runs with no configuration:
 
-| variable             | default                       | meaning                                      |
-|----------------------|-------------------------------|----------------------------------------------|
-| RETAIL_DUCKDB_PATH   | warehouse/retail.duckdb       | the warehouse file (bronze, silver, gold)    |
-| RETAIL_RAW_DIR       | data/landing                  | landing folder watched for new extracts      |
-| RETAIL_EXPORT_DIR    | exports                       | Power BI CSVs go to <dir>/powerbi/           |
-| RETAIL_DATA_DIR      | data                          | generated extracts, embedded MongoDB, Spark  |
-| MONGODB_URI          | (unset: embedded server)      | a real MongoDB to use instead                |
-| SPARK_REMOTE         | (unset)                       | Spark Connect URL, e.g. sc://host:15002      |
-| SPARK_MASTER         | local[*]                      | classic Spark master URL                     |
+| variable           | default                  | meaning                                   |
+|--------------------|--------------------------|-------------------------------------------|
+| RETAIL_DUCKDB_PATH | warehouse/retail.duckdb  | the warehouse file (bronze, silver, gold) |
+| RETAIL_RAW_DIR     | data/landing             | landing folder watched for new extracts   |
+| RETAIL_EXPORT_DIR  | exports                  | Power BI CSVs go to <dir>/powerbi/        |
+| RETAIL_DATA_DIR    | data                     | generated extracts, embedded MongoDB      |
+| MONGODB_URI        | (unset: embedded server) | a real MongoDB to use instead             |
+| SPARK_REMOTE       | (unset)                  | Spark Connect URL, e.g. sc://host:15002   |
+| SPARK_MASTER       | local[*]                 | classic Spark master URL                  |
 
 Relative paths are read against the repository root, so the CLI, `dagster dev` and
 `dbt --profiles-dir profiles` (run from the root) all see the same files.

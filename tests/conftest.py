@@ -56,7 +56,9 @@ def tiny_extract(tmp_path_factory: pytest.TempPathFactory) -> Extract:
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(tiny_extract: Extract, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+def built_warehouse(
+    tiny_extract: Extract, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltWarehouse:
     from retail.dbt import run_dbt
     from retail.ingest import ingest_extract
 
