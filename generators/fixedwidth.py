@@ -23,14 +23,30 @@ def digits(values: np.ndarray, width: int) -> np.ndarray:
     values = np.asarray(values, np.int64)
     if len(values) and (values.min() < 0 or values.max() >= 10 ** width):
         raise ValueError(f"a value does not fit in {width} digits")
-    out = np.empty((len(values), width), np.uint8)
-    end = width
-    while end > 0:
-        take = min(4, end)
+    groups = []
+    for end in range(width, 0, -4):
         values, low = np.divmod(values, 10_000)
-        out[:, end - take:end] = _DIGITS4[low][:, 4 - take:]
-        end -= take
-    return out
+        take = min(4, end)
+        table = np.ascontiguousarray(_DIGITS4[:, 4 - take:]).view(f"V{take}")[:, 0]
+        groups.insert(0, table[low][:, None].view(np.uint8))
+    return concat(len(groups[0]), groups) if len(groups) > 1 else groups[0]
+
+
+def range_digits(values: np.ndarray, width: int) -> np.ndarray:
+    """`digits` for values from a narrow range (such as session numbers of one chunk):
+    each distinct value is formatted once, rows are gathered."""
+    if not len(values):
+        return np.empty((0, width), np.uint8)
+    low = int(values.min())
+    table = digits(np.arange(low, int(values.max()) + 1), width)
+    return gather(table, values - low)
+
+
+def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Rows of a byte matrix, each copied as one item (fancy indexing copies byte by byte)."""
+    width = table.shape[1]
+    rows = np.ascontiguousarray(table).view(f"V{width}")[:, 0]
+    return rows[index][:, None].view(np.uint8)
 
 
 def _dates(first: int, last: int) -> np.ndarray:
@@ -59,8 +75,8 @@ def iso_timestamps(seconds: np.ndarray) -> np.ndarray:
     if not len(days):
         return np.empty((0, 25), np.uint8)
     first = int(days.min())
-    return concat(len(days), [_dates(first, int(days.max()))[days - first], "T",
-                              _clock()[clock], "+00:00"])
+    return concat(len(days), [gather(_dates(first, int(days.max())), days - first), "T",
+                              gather(_clock(), clock), "+00:00"])
 
 
 def uuid4(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -67,7 +67,7 @@ def event_lines(events: Events, event_ids: np.ndarray, product_numbers: pa.Array
     n, n_products = len(events.ts), len(product_numbers)
     has_product = events.product >= 0
     head = fw.strings(fw.concat(n, ['{"event_id":"', event_ids, '","session_id":"S',
-                                    fw.digits(events.session, 10), '","customer_id":']))
+                                    fw.range_digits(events.session, 10), '","customer_id":']))
     product = np.where(has_product, events.product, n_products)
     status = np.where(events.status >= 0, events.status, 2)
     middle = _middle_table(product_numbers).take(

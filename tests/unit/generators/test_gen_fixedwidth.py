@@ -41,3 +41,11 @@ def test_uuid4_are_valid_version_4_and_distinct() -> None:
 def test_concat_and_strings_make_one_string_per_row() -> None:
     m = fw.concat(3, ["<", fw.digits(np.array([1, 2, 3]), 2), ">"])
     assert fw.strings(m).to_pylist() == ["<01>", "<02>", "<03>"]
+
+
+def test_range_digits_and_gather_pick_whole_rows() -> None:
+    values = np.array([1_000_105, 1_000_100, 1_000_103, 1_000_105])
+    assert _rows(fw.range_digits(values, 10)) == [f"{v:010d}" for v in values]
+    assert fw.range_digits(np.zeros(0, np.int64), 4).shape == (0, 4)
+    table = fw.digits(np.arange(5), 3)
+    assert _rows(fw.gather(table, np.array([4, 0, 4]))) == ["004", "000", "004"]
