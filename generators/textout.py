@@ -35,15 +35,23 @@ def blanks(n: int) -> pa.Array:
     return pa.array(np.full(n, ""), pa.string()) if n else pa.array([], pa.string())
 
 
-def yyyymmdd(days: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 as YYYYMMDD integers (the sales date format)."""
+def _yyyymmdd(days: np.ndarray) -> np.ndarray:
     dates = days.astype("datetime64[D]")
-    years = dates.astype("datetime64[Y]")
     months = dates.astype("datetime64[M]")
-    year = years.astype(np.int64) + 1970
+    year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
     month = months.astype(np.int64) % 12 + 1
     day = (dates - months).astype(np.int64) + 1
     return year * 10000 + month * 100 + day
+
+
+def yyyymmdd(days: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 as YYYYMMDD integers (the sales date format). Each day of the
+    range is converted once and looked up (calendar arithmetic per value is slow)."""
+    days = np.asarray(days, np.int64)
+    if not len(days):
+        return np.zeros(0, np.int64)
+    first = int(days.min())
+    return _yyyymmdd(np.arange(first, int(days.max()) + 1))[days - first]
 
 
 def iso_date(days: np.ndarray) -> pa.Array:
@@ -57,12 +65,12 @@ def join(pieces: list[Column], separator: str = "") -> pa.Array:
     Plain `str` pieces are literals. Pieces must not be null (a null makes the whole line
     null, which `to_lines` refuses): blank fields are empty strings (see `text`).
     """
-    cols: list[pa.Array | str] = []
-    for i, piece in enumerate(pieces):
-        if i and separator:
-            cols.append(separator)
-        cols.append(piece if isinstance(piece, str | pa.Array) else text(piece))
-    return pc.binary_join_element_wise(*cols, "\n", "")
+    cols = [piece if isinstance(piece, str | pa.Array) else text(piece) for piece in pieces]
+    last = cols.pop()
+    # The separator as the kernel's own argument, not as literal pieces between the columns:
+    # half the pieces per line, and the newline rides on the last column.
+    last = last + "\n" if isinstance(last, str) else pc.binary_join_element_wise(last, "\n", "")
+    return pc.binary_join_element_wise(*cols, last, separator)
 
 
 @dataclass(frozen=True)

@@ -47,3 +47,21 @@ def test_lines_split_around_truncated_ones() -> None:
     assert out.rows == 4 and out.nbytes == 16
     whole = to_lines(lines.slice(1, 2))
     assert b"".join(bytes(b) for b in whole.buffers) == b"bbbb\ncccc\n"
+
+
+def test_yyyymmdd_matches_the_calendar() -> None:
+    from datetime import date, timedelta
+
+    from generators.textout import yyyymmdd
+
+    days = np.array([19_000, 0, 11_016, 20_819, 19_000, 19_417])
+    expected = [int((date(1970, 1, 1) + timedelta(days=int(d))).strftime("%Y%m%d")) for d in days]
+    assert yyyymmdd(days).tolist() == expected
+    assert yyyymmdd(np.zeros(0, np.int64)).tolist() == []
+
+
+def test_join_puts_the_separator_between_pieces_and_a_newline_last() -> None:
+    lines = join([pa.array(["a", ""]), "lit", np.array([1, 22])], ",")
+    assert lines.to_pylist() == ["a,lit,1\n", ",lit,22\n"]
+    assert join([np.array([3])]).to_pylist() == ["3\n"]
+    assert join([pa.array(["x"]), "end"], ";").to_pylist() == ["x;end\n"]
