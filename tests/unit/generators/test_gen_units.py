@@ -65,3 +65,15 @@ def test_join_puts_the_separator_between_pieces_and_a_newline_last() -> None:
     assert lines.to_pylist() == ["a,lit,1\n", ",lit,22\n"]
     assert join([np.array([3])]).to_pylist() == ["3\n"]
     assert join([pa.array(["x"]), "end"], ";").to_pylist() == ["x;end\n"]
+
+
+def test_loc_cids_are_padded_to_eight_digits_and_never_cut() -> None:
+    from collections import Counter
+
+    from generators.config import DefectRates
+    from generators.render_erp import loc_a101_columns
+
+    for ids in (np.array([11_000, 99_999_999]), np.array([11_000, 100_000_000])):
+        cid, _ = loc_a101_columns(np.random.default_rng(1), customers_for(7, ids),
+                                  DefectRates(), Counter())
+        assert cid.to_pylist() == [f"AW-{i:08d}" for i in ids]
