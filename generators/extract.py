@@ -25,6 +25,7 @@ from generators.chunks import (
     Context,
     customer_block,
     init_worker,
+    reused_memory,
     run_in_worker,
     sales_chunk,
 )
@@ -97,7 +98,8 @@ def chunk_runner(plan: BatchPlan, folder: Path, sizes: dict[str, int],
                 yield funcs[name](ctx, *args)
 
         try:
-            yield run, lambda: setattr(turn, "value", 0), offsets
+            with reused_memory():
+                yield run, lambda: setattr(turn, "value", 0), offsets
         finally:
             ctx.sink.close()
         return
