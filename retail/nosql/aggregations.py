@@ -90,14 +90,28 @@ def aggregate_category_views_daily(db: Any, duckdb_path: Path) -> int:
     return replace_gold_table(duckdb_path, CATEGORY_DAILY_TABLE, _CATEGORY_DAILY_COLUMNS, rows)
 
 
-def funnel_rows(db: Any) -> list[dict[str, Any]]:
+def funnel_totals(db: Any) -> dict[str, int]:
+    """Every funnel figure from one MongoDB pass: sessions per step (keys of FUNNEL_STEPS),
+    `payment_attempts`, `failed_payments` (events, whatever their session) and `events`."""
+    facets = next(iter(db.events.aggregate(pipelines.session_funnel())), {})
+    totals = {row["_id"]: int(row["sessions"]) for row in facets.get("types", [])}
+    statuses = {row["_id"]: row for row in facets.get("statuses", [])}
+    totals["sessions"] = int(next(iter(facets.get("sessions", [])), {}).get("n", 0))
+    totals["payment_success"] = int(statuses.get("success", {}).get("sessions", 0))
+    totals["payment_attempts"] = sum(int(row["events"]) for row in statuses.values())
+    totals["failed_payments"] = int(statuses.get("failed", {}).get("events", 0))
+    totals["events"] = int(next(iter(facets.get("events", [])), {}).get("n", 0))
+    return totals
+
+
+def funnel_rows(db: Any, totals: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """The session funnel computed in MongoDB, one row per step (zeros when no events)."""
-    totals = next(iter(db.events.aggregate(pipelines.session_funnel())), {})
+    totals = funnel_totals(db) if totals is None else totals
     return [
-        {"step_order": order, "step": step, "sessions": int(totals.get(step, 0)),
-         "payment_attempts": int(totals.get("payment_attempts", 0)),
-         "failed_payments": int(totals.get("failed_payments", 0))}
-        for order, step, _condition in pipelines.FUNNEL_STEPS
+        {"step_order": order, "step": step, "sessions": totals.get(step, 0),
+         "payment_attempts": totals["payment_attempts"],
+         "failed_payments": totals["failed_payments"]}
+        for order, step in pipelines.FUNNEL_STEPS
     ]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from retail.nosql import pipelines
-from retail.nosql.aggregations import funnel_rows
+from retail.nosql.aggregations import funnel_totals
 from retail.nosql.gold_io import read_only, require_tables
 
 MAX_LISTED = 10
@@ -73,14 +73,13 @@ def check_against_dbt(db: Any, duckdb_path: Path) -> ConsistencyReport:
     finally:
         con.close()
     report = ConsistencyReport()
-    mongo_events = db.events.count_documents({})
+    totals = funnel_totals(db)  # one pass: the event count and every funnel figure
+    mongo_events = totals["events"]
     _compare(report, "events", {"total": mongo_events}, {"total": dbt_events})
     report.compared["events"] = max(mongo_events, dbt_events)
-    rows = funnel_rows(db)
-    mongo_funnel = {row["step"]: row["sessions"] for row in rows}
-    if rows:
-        mongo_funnel["payment_attempts"] = rows[0]["payment_attempts"]
-        mongo_funnel["failed_payments"] = rows[0]["failed_payments"]
+    mongo_funnel = {step: totals.get(step, 0) for _order, step in pipelines.FUNNEL_STEPS}
+    mongo_funnel["payment_attempts"] = totals["payment_attempts"]
+    mongo_funnel["failed_payments"] = totals["failed_payments"]
     _compare(report, "funnel", mongo_funnel, {k: int(v or 0) for k, v in dbt_funnel.items()})
     report.compared["funnel_figures"] = len(set(mongo_funnel) | set(dbt_funnel))
     mongo_views: dict[Any, int] = {}
