@@ -10,12 +10,13 @@ customers cost a few vectorised NumPy operations. The names depend on the Faker 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generators import fixedwidth as fw
 from generators.config import COUNTRIES, LAST_DAY
 from generators.rand import choose, uniform
 
@@ -78,11 +79,14 @@ class Customers:
     last_name: np.ndarray
     birth_day: np.ndarray  # days since 1970-01-01
 
-    @property
+    @cached_property
     def keys(self) -> pa.Array:
-        """cst_key `AW000NNNNN`: `AW` and the id padded to eight digits."""
-        padded = pc.utf8_lpad(pc.cast(pa.array(self.ids), pa.string()), 8, "0")
-        return pc.binary_join_element_wise("AW", padded, "")
+        """cst_key `AW000NNNNN`: `AW` and the id padded to eight digits (CRM and ERP both
+        use it, so it is built once)."""
+        if len(self.ids) and self.ids.max() >= 10 ** 8:  # wider than the padding: as they come
+            padded = pc.utf8_lpad(pc.cast(pa.array(self.ids), pa.string()), 8, "0")
+            return pc.binary_join_element_wise("AW", padded, "")
+        return fw.strings(fw.concat(len(self.ids), ["AW", fw.digits(self.ids, 8)]))
 
 
 def order_weights(seed: int, ids: np.ndarray) -> np.ndarray:

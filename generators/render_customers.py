@@ -22,6 +22,8 @@ CUST_INFO_HEADER = (
     "cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date"
 )
 PADDINGS = pa.array([" ", "  ", "   "])
+_MARITAL = pa.array(["M", "S", ""])  # by index: cheaper than converting NumPy strings
+_GENDER = pa.array(["F", "M", ""])
 
 
 def pad_names(rng: np.random.Generator, names: pa.Array, rate: float) -> tuple[pa.Array, int]:
@@ -70,7 +72,9 @@ def cust_info_columns(
     ids, keys = cust.ids, cust.keys
     columns = [
         text(ids), keys, first, last,
-        text(marital, blank_marital), text(cust.gender, blank_gender), iso_date(create_day),
+        _MARITAL.take(pa.array(np.where(blank_marital, 2, marital == "S"))),
+        _GENDER.take(pa.array(np.where(blank_gender, 2, cust.gender == "M"))),
+        iso_date(create_day),
     ]
     if update_marital:
         return columns

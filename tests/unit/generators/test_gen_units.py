@@ -67,7 +67,7 @@ def test_join_puts_the_separator_between_pieces_and_a_newline_last() -> None:
     assert join([pa.array(["x"]), "end"], ";").to_pylist() == ["x;end\n"]
 
 
-def test_loc_cids_are_padded_to_eight_digits_and_never_cut() -> None:
+def test_customer_keys_and_loc_cids_are_padded_to_eight_digits_and_never_cut() -> None:
     from collections import Counter
 
     from generators.config import DefectRates
@@ -77,3 +77,4 @@ def test_loc_cids_are_padded_to_eight_digits_and_never_cut() -> None:
         cid, _ = loc_a101_columns(np.random.default_rng(1), customers_for(7, ids),
                                   DefectRates(), Counter())
         assert cid.to_pylist() == [f"AW-{i:08d}" for i in ids]
+        assert customers_for(7, ids).keys.to_pylist() == [f"AW{i:08d}" for i in ids]
