@@ -1,5 +1,6 @@
 """One segmentation run: export from gold, score in Spark, swap the output in atomically.
 
+The scored input (purchases.parquet, returns.parquet) is kept in `<segments_dir>/input/`.
 The new Parquet is written beside the old one and only renamed into `settings.segments_dir`
 after Spark finished and DuckDB could read it back, so a failed run leaves the last good
 output in place (DESIGN.md: a failed step leaves the last good outputs as they were).
@@ -27,6 +28,8 @@ from retail.segmentation.session import (
     start_session,
 )
 from retail.settings import Settings
+
+INPUT_SNAPSHOT_DIR = "input"  # <segments_dir>/input/{purchases,returns}.parquet
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -116,6 +119,10 @@ def run_segmentation(
                           thresholds, spark_target(settings).mode if own_session else "given")
         timings["spark_job_seconds"] = time.perf_counter() - started
         customers, tiers, segments, reference = _summarise(workspace / "output")
+        # Keep the exact input Spark scored next to its output: the dbt cross-check recomputes
+        # the segments from this snapshot, so a later load of new sales makes the segments
+        # stale (a warning), never "wrong".
+        (workspace / "input").rename(workspace / "output" / INPUT_SNAPSHOT_DIR)
         _swap_in(workspace / "output", target)
     finally:
         if own_session and spark is not None:

@@ -159,11 +159,16 @@ def test_empty_gold_gives_an_empty_typed_segments_table(spark, tmp_path) -> None
         con.close()
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` (segments and the scored input snapshot) with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_a_failed_run_leaves_the_last_good_output(spark, tmp_path) -> None:
     settings = settings_under(tmp_path)
     random_gold(settings.duckdb_path, customers=40, seed=11)
     first = run_segmentation(settings, spark=spark)
-    before = {p.name: p.read_bytes() for p in first.output_dir.iterdir()}
+    before = _files(first.output_dir)
 
     # A failure inside Spark: two lines of 9e15 overflow the DECIMAL(18,2) monetary value
     # (Spark 4 runs in ANSI mode, so the cast raises instead of writing NULL).
@@ -174,7 +179,7 @@ def test_a_failed_run_leaves_the_last_good_output(spark, tmp_path) -> None:
     con.close()
     with pytest.raises(RetailError, match=r"the Spark job failed \(given\)"):
         run_segmentation(settings, spark=spark)
-    assert {p.name: p.read_bytes() for p in first.output_dir.iterdir()} == before
+    assert _files(first.output_dir) == before
 
     # A failure before Spark: a gold table is missing.
     con = duckdb.connect(str(settings.duckdb_path))
@@ -183,5 +188,5 @@ def test_a_failed_run_leaves_the_last_good_output(spark, tmp_path) -> None:
     with pytest.raises(RetailError, match="gold.fct_returns"):
         run_segmentation(settings, spark=spark)
 
-    assert {p.name: p.read_bytes() for p in first.output_dir.iterdir()} == before
+    assert _files(first.output_dir) == before
     assert [p.name for p in settings.segments_dir.parent.iterdir()] == ["customer_segments"]
