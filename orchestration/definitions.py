@@ -8,7 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.bronze import bronze_ingest
-from orchestration.assets.dbt import dbt_models, segmentation_dbt_assets
+from orchestration.assets.dbt import dbt_models, dbt_segmentation_models
 from orchestration.assets.exports import build_exports_asset
 from orchestration.assets.nosql import nosql
 from orchestration.assets.raw import raw_extract
@@ -20,7 +20,7 @@ from orchestration.resources import default_resources
 from orchestration.schedules import daily_refresh
 from orchestration.sensors import landing_folder_sensor
 
-transform_assets = [dbt_models, customer_segments_parquet, *segmentation_dbt_assets(), nosql]
+transform_assets = [dbt_models, customer_segments_parquet, dbt_segmentation_models, nosql]
 gold_keys = [key for assets in transform_assets for key in assets.keys if key.path[0] == "gold"]
 
 defs = dg.Definitions(

@@ -4,7 +4,6 @@
 models that read Spark's Parquet and run after it. dbt data tests become asset checks.
 """
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,48 +14,32 @@ from orchestration.assets.bronze import DUCKDB_POOL
 from orchestration.dbt_build import build_and_describe
 from orchestration.project import SEGMENTATION_MODELS, dbt_project
 from orchestration.resources import RetailResource
-from orchestration.translator import RetailDbtTranslator, is_segmentation_model
+from orchestration.translator import RetailDbtTranslator
 
 TRANSLATOR = RetailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def _has_segmentation_models() -> bool:
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    return any(is_segmentation_model(node) for node in manifest.get("nodes", {}).values())
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=TRANSLATOR,
-    exclude=SEGMENTATION_MODELS,
-    name="dbt_models",
-    pool=DUCKDB_POOL,
-)
-def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, retail: RetailResource
-) -> Iterator[Any]:
-    """Silver and gold: staging, intermediate, marts (except segmentation), with their tests."""
-    yield from build_and_describe(context, dbt, retail.settings())
-
-
-def segmentation_dbt_assets() -> list[dg.AssetsDefinition]:
-    """The models downstream of Spark (none until models/marts/segmentation exists)."""
-    if not _has_segmentation_models():
-        return []
+def _dbt_selection(name: str, **selection: str) -> dg.AssetsDefinition:
+    """One `dbt build` step over the models picked by `select=` / `exclude=`."""
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
         project=dbt_project,
         dagster_dbt_translator=TRANSLATOR,
-        select=SEGMENTATION_MODELS,
-        name="dbt_segmentation_models",
+        name=name,
         pool=DUCKDB_POOL,
+        **selection,
     )
-    def dbt_segmentation_models(
+    def _build(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, retail: RetailResource
     ) -> Iterator[Any]:
-        """gold.customer_segments and gold.kpi_customer_tiers, read from Spark's Parquet."""
         yield from build_and_describe(context, dbt, retail.settings())
 
-    return [dbt_segmentation_models]
+    return _build
+
+
+# Silver and gold: staging, intermediate, marts (except segmentation), with their tests.
+dbt_models = _dbt_selection("dbt_models", exclude=SEGMENTATION_MODELS)
+
+# gold.customer_segments and gold.kpi_customer_tiers, read from Spark's Parquet.
+dbt_segmentation_models = _dbt_selection("dbt_segmentation_models", select=SEGMENTATION_MODELS)
