@@ -61,6 +61,16 @@ def day_weights(days: np.ndarray) -> np.ndarray:
     return season * trend * np.where(weekday >= 5, 0.85, 1.0)
 
 
+def sorted_search(cdf: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`np.searchsorted(cdf, values)`, with the values looked up in ascending order: on a
+    large table (one entry per customer) successive searches then hit cached memory, which
+    is several times faster than random probes. Same result."""
+    order = np.argsort(values)
+    found = np.empty(len(values), np.int64)
+    found[order] = np.searchsorted(cdf, values[order])
+    return found
+
+
 def build_sales_chunk(
     rng: np.random.Generator,
     days: np.ndarray,
@@ -76,7 +86,7 @@ def build_sales_chunk(
     n = int(orders_per_day.sum())
     o_day = np.repeat(days, orders_per_day)
     # customer_cdf[i] belongs to customer first_customer_id + i
-    o_customer = first_customer_id + np.searchsorted(customer_cdf, rng.random(n) * customer_cdf[-1])
+    o_customer = first_customer_id + sorted_search(customer_cdf, rng.random(n) * customer_cdf[-1])
     o_online = rng.random(n) < rates.online_share
     o_ship = o_day + rng.choice(np.array([5, 6, 7, 7, 7, 7, 8, 9]), n)
     o_due = o_day + 12

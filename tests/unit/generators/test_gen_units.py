@@ -78,3 +78,13 @@ def test_customer_keys_and_loc_cids_are_padded_to_eight_digits_and_never_cut() -
                                   DefectRates(), Counter())
         assert cid.to_pylist() == [f"AW-{i:08d}" for i in ids]
         assert customers_for(7, ids).keys.to_pylist() == [f"AW{i:08d}" for i in ids]
+
+
+def test_sorted_search_equals_searchsorted() -> None:
+    from generators.sales import sorted_search
+
+    rng = np.random.default_rng(3)
+    cdf = np.cumsum(rng.random(10_000))
+    values = np.concatenate([rng.random(5_000) * cdf[-1], cdf[[0, 17, -1]], [0.0]])
+    assert np.array_equal(sorted_search(cdf, values), np.searchsorted(cdf, values))
+    assert sorted_search(cdf, np.zeros(0)).shape == (0,)
