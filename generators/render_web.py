@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from generators import fixedwidth as fw
 from generators.config import DefectRates
 from generators.textout import Lines, text, to_lines
-from generators.web import CHECKOUT, EVENT_TYPES, PURCHASE, Events
+from generators.web import CHECKOUT, EVENT_TYPES, PURCHASE, Events, stable_argsort
 
 MALFORMED_KEEP = 40  # a malformed copy stops inside its event_id
 DEVICES = pa.array(["desktop", "mobile", "tablet"])
@@ -125,7 +125,7 @@ def web_lines(rng: np.random.Generator, events: Events, product_numbers: pa.Arra
     where[order] = np.arange(n)
     position = np.concatenate([np.arange(n) * 4, where[dup] * 4 + 1, where[bad] * 4 + 2,
                                where[unk] * 4 + 3])
-    perm = np.argsort(position, kind="stable")
+    perm = stable_argsort(position)
     src = np.concatenate([order, dup, bad, unk])[perm]
     kind = np.repeat(np.arange(4), [n, len(dup), len(bad), len(unk)])[perm]
     out = _subset(events, src)

@@ -88,3 +88,12 @@ def test_sorted_search_equals_searchsorted() -> None:
     values = np.concatenate([rng.random(5_000) * cdf[-1], cdf[[0, 17, -1]], [0.0]])
     assert np.array_equal(sorted_search(cdf, values), np.searchsorted(cdf, values))
     assert sorted_search(cdf, np.zeros(0)).shape == (0,)
+
+
+def test_stable_argsort_equals_numpy_stable_sort_with_ties() -> None:
+    from generators.web import stable_argsort
+
+    rng = np.random.default_rng(4)
+    for keys in (rng.integers(0, 50, 10_000), rng.integers(1_600_000_000, 1_800_000_000, 5_000),
+                 np.zeros(0, np.int64), np.array([2**62, 1, 2**62, 0])):
+        assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
