@@ -18,6 +18,7 @@ from typing import Any
 
 from retail.errors import BadInputError, RetailError
 from retail.nosql.event_parsing import Rejected, parse_event
+from retail.nosql.load_ledger import LoadLedger, file_digest
 from retail.progress import progress_bar
 
 EVENTS_FILE = Path("source_web") / "events.jsonl"
@@ -40,6 +41,7 @@ class LoadResult:
     missing_event_id: int = 0
     unknown_event_type: int = 0
     duplicate_event_id: int = 0
+    skipped: bool = False  # the same file was already loaded into this `events` (load_ledger)
     first_problems: list[str] = field(default_factory=list)
 
     def rejected(self) -> int:
@@ -100,8 +102,13 @@ def load_events(
     batch_size: int = DEFAULT_BATCH_SIZE,
     mode: str = "insert",
     progress: bool | None = None,
+    skip_loaded: bool = True,
 ) -> LoadResult:
-    """Stream `events.jsonl` of one extract into `db.events`; an absent file loads nothing."""
+    """Stream `events.jsonl` of one extract into `db.events`; an absent file loads nothing.
+
+    `skip_loaded`: when `events` still holds this very file (same bytes) from an earlier
+    load, return that load's counters as a re-load would, without re-sending every event.
+    """
     extract_dir = Path(extract_dir)
     if not extract_dir.is_dir():
         raise BadInputError(extract_dir, "extract folder not found")
@@ -115,6 +122,12 @@ def load_events(
         result.file_present = False
         ensure_event_indexes(db)
         return result
+    ledger = LoadLedger(db, file_digest(path))
+    earlier = ledger.recorded() if skip_loaded else None
+    if earlier is not None:
+        ensure_event_indexes(db)
+        return LoadResult(**{**earlier, "file": str(path), "inserted": 0,
+                             "already_present": earlier["valid"], "skipped": True})
     seen: set[str] = set()
     batch: list[dict[str, Any]] = []
     with path.open("rb") as handle, progress_bar(progress) as bar:
@@ -138,4 +151,5 @@ def load_events(
                 _flush(db, batch, result, mode)
         _flush(db, batch, result, mode)
     ensure_event_indexes(db)  # after the writes: on a first load ~2x faster than before
+    ledger.record(asdict(result))
     return result
