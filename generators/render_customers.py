@@ -32,14 +32,17 @@ def pad_names(rng: np.random.Generator, names: pa.Array, rate: float) -> tuple[p
     n = int(hit.sum())
     if n == 0:
         return names, 0
-    pad = PADDINGS.take(pa.array(rng.integers(0, len(PADDINGS), len(names))))
+    # Draws for every name (the stream stays the same), text only for the padded few.
+    pad_index = rng.integers(0, len(PADDINGS), len(names))
     lead = rng.random(len(names)) < 0.5
+    mask = pa.array(hit)
+    pad, few = PADDINGS.take(pa.array(pad_index[hit])), names.filter(mask)
     padded = pc.if_else(
-        pa.array(lead),
-        pc.binary_join_element_wise(pad, names, ""),
-        pc.binary_join_element_wise(names, pad, ""),
+        pa.array(lead[hit]),
+        pc.binary_join_element_wise(pad, few, ""),
+        pc.binary_join_element_wise(few, pad, ""),
     )
-    return pc.if_else(pa.array(hit), padded, names), n
+    return pc.replace_with_mask(names, mask, padded), n
 
 
 def junk_keys(rng: np.random.Generator, n: int) -> pa.Array:
