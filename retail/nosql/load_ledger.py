@@ -1,4 +1,4 @@
-"""Which events files the `events` collection already holds, so a re-load can be skipped.
+"""What `events` and `customer_profiles` already hold, so a repeated load or build is skipped.
 
 Why: re-loading a file is a no-op by design (insert-if-absent on `_id`), but on SecantusDB it
 still costs as much as the first load (every event is parsed, sent and refused). So after a
@@ -10,6 +10,10 @@ other change forgets every recorded file and the next load runs in full. A skipp
 returns what a full re-load would: the same counters, nothing inserted, every valid event
 already present. The document ids do not depend on where the file lies, so the path is not
 part of the key (the documents of the first load stay, as a full re-load would leave them).
+
+`customer_profiles` is handled the same way (`recorded_build` / `record_build`): its rebuild
+is skipped when the fingerprint of what it would write equals the recorded one and the
+collection is in the state the recorded build left it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-LEDGER = "event_loads"
+LEDGER = "load_ledger"
 _STATE_ID = "events"
 
 
@@ -31,12 +35,32 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _events_state(db: Any) -> dict[str, Any]:
-    """The collection's identity and size (`None` uuid when the server does not report one)."""
-    info = next(iter(db.list_collections(filter={"name": "events"})), None)
+def _state(db: Any, name: str) -> dict[str, Any]:
+    """A collection's identity and size (`None` uuid when the server does not report one)."""
+    info = next(iter(db.list_collections(filter={"name": name})), None)
     uuid = (info or {}).get("info", {}).get("uuid")
-    count = db.events.estimated_document_count() if info else 0
+    count = db[name].estimated_document_count() if info else 0
     return {"uuid": uuid, "count": count}
+
+
+def _events_state(db: Any) -> dict[str, Any]:
+    return _state(db, _STATE_ID)
+
+
+def recorded_build(db: Any, name: str, fingerprint: str) -> bool:
+    """True when collection `name` is exactly what a build with this fingerprint left."""
+    record = db[LEDGER].find_one({"_id": name})
+    if not record or record.get("fingerprint") != fingerprint:
+        return False
+    state = _state(db, name)
+    return state["uuid"] is not None and record.get("state") == state
+
+
+def record_build(db: Any, name: str, fingerprint: str) -> None:
+    """Remember that collection `name`, as it now is, was built with this fingerprint."""
+    db[LEDGER].replace_one(
+        {"_id": name}, {"_id": name, "fingerprint": fingerprint, "state": _state(db, name)},
+        upsert=True)
 
 
 class LoadLedger:

@@ -6,6 +6,10 @@ demographics and country, lifetime figures, the value tier and RFM segment from
 `gold.customer_segments` (null when the Spark step has not run), and the last 20 orders with
 their lines. The rebuild writes a staging collection and renames it over the live one: readers
 see the old profiles or the new ones, and a failed rebuild leaves the old ones in place.
+A rebuild from gold values identical to the last build's (a DuckDB digest of every row the
+query yields) is skipped while the live collection keeps that build's UUID and count: re-runs
+do not rewrite 18,500 documents and drop as many. (An in-place edit of a profile in MongoDB
+that keeps the count is not detected; `skip_unchanged=False` forces the rebuild.)
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from typing import Any
 from bson.decimal128 import Decimal128
 
 from retail.nosql.gold_io import existing_tables, read_only, require_tables
-from retail.nosql.profiles_sql import profiles_query
+from retail.nosql.load_ledger import record_build, recorded_build
+from retail.nosql.profiles_sql import RECENT_ORDERS, profiles_query
 from retail.progress import progress_bar
 
 PROFILES = "customer_profiles"
 DEFAULT_BATCH_SIZE = 1000
+DOCUMENT_VERSION = "1"  # bump when profile_document / to_bson change what is written
 _TIER_FIELDS = ("value_tier", "tier")
 _RFM_FIELDS = ("rfm_segment",)
 
@@ -66,38 +72,60 @@ def profile_document(row: dict[str, Any]) -> dict[str, Any]:
     return to_bson(document)
 
 
+def _fingerprint(con: Any, query: str) -> str:
+    """A digest of every value the build would write (DuckDB renders each row as text)."""
+    ((digest,),) = con.execute(
+        f"select md5(coalesce(string_agg(md5(cast(p as varchar)), '' order by p.customer_id),"
+        f" '')) from ({query}) as p").fetchall()
+    return f"{DOCUMENT_VERSION}:{RECENT_ORDERS}:{digest}"
+
+
 def _create_indexes(collection: Any) -> None:
     collection.create_index("customer_key", unique=True)
     collection.create_index("customer_number")
     collection.create_index("country")
 
 
+def _write(con: Any, query: str, staging: Any, batch_size: int, total: int,
+           progress: bool | None) -> int:
+    """Stream the query's rows into `staging` as profile documents; returns how many."""
+    written = 0
+    reader = con.sql(query).to_arrow_reader(batch_size)
+    with progress_bar(progress) as bar:
+        task = bar.add_task("Building customer profiles", total=total)
+        for batch in reader:
+            documents = [profile_document(row) for row in batch.to_pylist()]
+            if documents:
+                staging.insert_many(documents, ordered=False)
+            written += len(documents)
+            bar.advance(task, len(documents))
+    return written
+
+
 def build_customer_profiles(
     db: Any, duckdb_path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: bool | None = None,
+    progress: bool | None = None, skip_unchanged: bool = True,
 ) -> int:
-    """Rebuild `customer_profiles` from gold; returns the number of profiles written."""
+    """Rebuild `customer_profiles` from gold; returns the number of profiles written.
+
+    `skip_unchanged`: when the live collection is what a build from the same gold values
+    left (`load_ledger.recorded_build`), it is kept and its profile count returned.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     staging = db[f"{PROFILES}__staging"]
-    staging.drop()
-    db.create_collection(staging.name)
     con = read_only(duckdb_path)
-    written = 0
     try:
         require_tables(con, duckdb_path, ["dim_customers", "dim_products", "fct_sales"])
         tables = existing_tables(con)
         ((total,),) = con.execute("select count(*) from gold.dim_customers").fetchall()
         query = profiles_query("customer_segments" in tables, "kpi_customer_lifetime" in tables)
-        reader = con.sql(query).to_arrow_reader(batch_size)
-        with progress_bar(progress) as bar:
-            task = bar.add_task("Building customer profiles", total=total)
-            for batch in reader:
-                documents = [profile_document(row) for row in batch.to_pylist()]
-                if documents:
-                    staging.insert_many(documents, ordered=False)
-                written += len(documents)
-                bar.advance(task, len(documents))
+        fingerprint = _fingerprint(con, query)
+        if skip_unchanged and recorded_build(db, PROFILES, fingerprint):
+            return total
+        staging.drop()
+        db.create_collection(staging.name)
+        written = _write(con, query, staging, batch_size, total, progress)
     except BaseException:
         staging.drop()
         raise
@@ -105,4 +133,5 @@ def build_customer_profiles(
         con.close()
     _create_indexes(staging)
     staging.rename(PROFILES, dropTarget=True)
+    record_build(db, PROFILES, fingerprint)
     return written
