@@ -56,6 +56,21 @@ class Settings:
             spark_master=env.get("SPARK_MASTER") or "local[*]",
         )
 
+    @classmethod
+    def rooted_at(cls, root: Path, **overrides: str) -> Settings:
+        """Settings whose every path lives under `root`: an isolated sandbox (tests,
+        benchmarks). Nothing is read from the environment; `overrides` sets other variables,
+        e.g. `MONGODB_URI=...` or `SPARK_REMOTE=...`."""
+        return cls.from_env(
+            {
+                "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
+                "RETAIL_RAW_DIR": str(root / "landing"),
+                "RETAIL_EXPORT_DIR": str(root / "exports"),
+                "RETAIL_DATA_DIR": str(root / "data"),
+                **overrides,
+            }
+        )
+
     @property
     def powerbi_dir(self) -> Path:
         return self.export_dir / "powerbi"

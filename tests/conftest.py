@@ -36,14 +36,7 @@ class BuiltWarehouse:
 
 def make_settings(root: Path) -> Settings:
     """Settings whose every path lives under `root` (a tmp folder)."""
-    return Settings.from_env(
-        {
-            "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
-            "RETAIL_RAW_DIR": str(root / "landing"),
-            "RETAIL_EXPORT_DIR": str(root / "exports"),
-            "RETAIL_DATA_DIR": str(root / "data"),
-        }
-    )
+    return Settings.rooted_at(root)
 
 
 @pytest.fixture(scope="session")

@@ -50,14 +50,7 @@ FACT_KEYS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def settings_under(root: Path) -> Settings:
-    """Settings whose warehouse and data paths all live under `root` (a tmp folder)."""
-    return Settings.from_env({
-        "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
-        "RETAIL_RAW_DIR": str(root / "landing"),
-        "RETAIL_EXPORT_DIR": str(root / "exports"),
-        "RETAIL_DATA_DIR": str(root / "data"),
-    })
+settings_under = Settings.rooted_at  # every warehouse and data path under a tmp folder
 
 
 def query(duckdb_path: Path, sql: str) -> list[tuple]:

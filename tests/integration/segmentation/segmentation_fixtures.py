@@ -17,15 +17,7 @@ Sale = tuple[str, str, date | None, float]  # order_number, customer_key, order_
 Return = tuple[str, str, float]  # order_number, customer_key, return_amount
 
 
-def settings_under(root: Path, **extra: str) -> Settings:
-    """Settings with every path under `root` (pytest cannot import tests/conftest.py by name)."""
-    env = {
-        "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
-        "RETAIL_RAW_DIR": str(root / "landing"),
-        "RETAIL_EXPORT_DIR": str(root / "exports"),
-        "RETAIL_DATA_DIR": str(root / "data"),
-    }
-    return Settings.from_env({**env, **extra})
+settings_under = Settings.rooted_at  # every path under a tmp folder; SPARK_* as overrides
 
 
 def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple]) -> None:
