@@ -55,18 +55,24 @@ def most_viewed_products() -> list[dict[str, Any]]:
 
 
 def category_views_daily() -> list[dict[str, Any]]:
-    """Product views and distinct products viewed per (UTC day, category)."""
+    """Product views and distinct products viewed per (UTC day, category).
+
+    The (product, day) groups are gathered per product before the join, so `$lookup` runs
+    once per product (hundreds), not once per (product, day) group (tens of thousands).
+    """
     return [
         {"$match": {**_PRODUCT_VIEW, "ts": {"$type": "date"}}},
         {"$group": {"_id": {"product": "$product_key",
                             "day": {"$dateToString": {"format": "%Y-%m-%d", "date": "$ts",
                                                       "timezone": "UTC"}}},
                     "views": {"$sum": 1}}},
-        *_join_products("_id.product"),
-        {"$group": {"_id": {"day": "$_id.day",
+        {"$group": {"_id": "$_id.product", "days": {"$push": "$$ROOT"}}},
+        *_join_products("_id"),
+        {"$unwind": "$days"},
+        {"$group": {"_id": {"day": "$days._id.day",
                             "category": {"$ifNull": ["$product.category", None]}},
-                    "views": {"$sum": "$views"},
-                    "products": {"$sum": _is_string("$_id.product")}}},
+                    "views": {"$sum": "$days.views"},
+                    "products": {"$sum": _is_string("$_id")}}},
         {"$sort": {"_id.day": 1, "_id.category": 1}},
         {"$project": {"_id": 0, "view_date": "$_id.day", "category": "$_id.category",
                       "views": 1, "products": 1}},
