@@ -8,6 +8,8 @@ null), customer_id is a 32-bit integer or null, an unreadable `ts` is null (the 
 A bad line is counted, never fatal. Writes are insert-if-absent keyed on `_id`, in unordered
 bulk batches (see `_flush`): loading the same file twice leaves the same documents, and, as in
 silver, a later batch repeating an event leaves the kept one as it was.
+Loading a file whose bytes `events` already holds is skipped (`load_ledger`): on SecantusDB a
+no-op re-load otherwise costs as much as the first load.
 """
 
 from __future__ import annotations
