@@ -11,15 +11,7 @@ from retail.settings import Settings
 
 def settings_under(root: Path, mongodb_uri: str | None = None) -> Settings:
     """Settings whose every path is under `root`; MongoDB is embedded unless a URI is given."""
-    env = {
-        "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
-        "RETAIL_RAW_DIR": str(root / "landing"),
-        "RETAIL_EXPORT_DIR": str(root / "exports"),
-        "RETAIL_DATA_DIR": str(root / "data"),
-    }
-    if mongodb_uri:
-        env["MONGODB_URI"] = mongodb_uri
-    return Settings.from_env(env)
+    return Settings.rooted_at(root, **({"MONGODB_URI": mongodb_uri} if mongodb_uri else {}))
 
 
 def write_events(extract: Path, lines: list[Any]) -> Path:
