@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 JAFGEN_VENV = Path("/tmp/jafgen-venv")
 
 CHILD = """
-import json, resource, sys
-from generators import generate_extract
+import json, resource, sys, time
+started = time.time()
+from generators import generate_extract, timing
 from generators.config import GeneratorConfig
 from generators.extract import default_workers
 from generators.plan import first_plan
@@ -41,8 +42,12 @@ m = generate_extract(sys.argv[1], scale=scale, seed=seed, force=True, progress=F
 print(json.dumps({"rows": m["row_counts"], "bytes": sum(f["bytes"] for f in m["files"].values()),
                   "lines": m["truth"]["order_lines"], "workers": workers,
                   "self_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                  "worker_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}))
+                  "worker_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+                  "timing": timing.summary(timing.LAST),
+                  "before_batch": timing.LAST.start - started,
+                  "after_batch": time.time() - timing.LAST.end}))
 """
+FLOOR_BLOCK = 16 << 20  # bytes per os.write call of the write floor
 
 
 def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str, float]:
@@ -74,7 +79,39 @@ def bench_scale(scale: float, seed: int, scratch: Path, workers: int) -> dict:
     total = result["self_rss"] + workers * result["worker_rss"]
     return {"scale": scale, "lines": result["lines"], "rows": rows, "bytes": result["bytes"],
             "seconds": seconds, "cpu": cpu, "rss": rss, "total_rss": max(rss, total),
-            "workers": result["workers"]}
+            "workers": result["workers"], "timing": result["timing"],
+            "before_batch": result["before_batch"], "after_batch": result["after_batch"]}
+
+
+def write_floor(nbytes: int, scratch: Path) -> float:
+    """Seconds to write `nbytes` into a new file of `scratch` with large plain `os.write`
+    calls (random bytes, as the page cache would get from the generator), closed, not synced:
+    what writing the extract costs here if rendering it cost nothing."""
+    block = memoryview(os.urandom(FLOOR_BLOCK))
+    path = scratch / "write-floor.bin"
+    start = time.perf_counter()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        left = nbytes
+        while left > 0:
+            left -= os.write(fd, block[:min(left, FLOOR_BLOCK)])
+    finally:
+        os.close(fd)
+    seconds = time.perf_counter() - start
+    path.unlink()
+    return seconds
+
+
+def print_phases(r: dict) -> None:
+    """Where the scale's wall time went: start-up, the batch (per phase, summed over chunks),
+    busy seconds per process and their overlap, and what came after the batch."""
+    t = r["timing"]
+    phases = ", ".join(f"{name} {sec:.2f}" for name, sec in t["phases"].items())
+    busy = " + ".join(f"{sec:.2f}" for sec in t["busy"])
+    print(f"        start-up {r['before_batch']:.2f} s (imports, plan); batch {t['wall']:.2f} s "
+          f"(first chunk after {t['until_first_chunk']:.2f} s); after {r['after_batch']:.2f} s")
+    print(f"        chunk seconds: {phases}; busy per process {busy} s, overlap "
+          f"{t['overlap']:.2f} of {max(r['workers'], 1)}")
 
 
 def find_jafgen(install: bool) -> Path | None:
@@ -142,9 +179,17 @@ def main() -> int:
               f"{r['bytes'] / 1e6 / r['seconds']:>7.1f} {r['rss'] / 2**20:>6.0f} "
               f"{r['total_rss'] / 2**20:>6.0f} {r['cpu']:>7.1f} "
               f"{r['lines'] / r['cpu']:>11,.0f}", flush=True)
+        print_phases(r)
+        floor = write_floor(r["bytes"], args.scratch)
+        print(f"        write floor: {r['bytes'] / 1e6:,.1f} MB in {floor:.2f} s = "
+              f"{r['bytes'] / 1e6 / floor:,.0f} MB/s with {FLOOR_BLOCK >> 20} MiB os.write calls; "
+              f"ceiling {r['lines'] / floor:,.0f} sales lines/s if generating cost nothing "
+              f"(the floor is {floor / r['seconds']:.0%} of this run's seconds); load "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
     if args.no_jafgen:
         return 0
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} before jafgen")
     exe = find_jafgen(install=True)
     if exe is None:
         print("jafgen: unavailable (set JAFGEN=/path/to/jafgen to compare)")

@@ -27,6 +27,7 @@ from generators.render_web import web_lines
 from generators.sales import build_sales_chunk
 from generators.sinks import ChunkSink
 from generators.textout import Lines, csv_lines
+from generators.timing import Clock
 from generators.truth import Truth, check_model
 from generators.web import build_events
 
@@ -41,6 +42,7 @@ class ChunkResult:
     defects: Counter = field(default_factory=Counter)
     first_order: tuple[np.ndarray, np.ndarray] | None = None  # (index of new customer, day)
     late_returns: np.ndarray | None = None  # returns after the batch (see SalesChunk.r_late)
+    clock: Clock = field(default_factory=Clock)  # phase spans, for the benchmark
 
 
 class Context:
@@ -59,7 +61,11 @@ class Context:
         return stream(self.plan.seed, *keys, self.plan.batch)
 
     def emit(self, turn: int, parts: dict[str, Lines], result: ChunkResult) -> ChunkResult:
-        self.sink.write(turn, parts)
+        result.clock.lap("render")
+        starts = self.sink.reserve(turn, parts)
+        result.clock.lap("wait for turn")
+        self.sink.write_at(parts, starts)
+        result.clock.lap("write")
         result.rows = {k: v.rows for k, v in parts.items()}
         result.nbytes = {k: v.nbytes for k, v in parts.items()}
         return result
@@ -68,6 +74,7 @@ class Context:
 def sales_chunk(ctx: Context, turn: int, days: np.ndarray, per_day: np.ndarray,
                 first_seq: int) -> ChunkResult:
     plan, cfg = ctx.plan, ctx.plan.config
+    result = ChunkResult()
     chunk = build_sales_chunk(ctx.rng("sales", turn), days, per_day, first_seq, FIRST_CUSTOMER_ID,
                               ctx.customer_cdf, plan.catalog, ctx.product_cdf, cfg.business,
                               plan.last_day)
@@ -76,8 +83,8 @@ def sales_chunk(ctx: Context, turn: int, days: np.ndarray, per_day: np.ndarray,
                           plan.first_session + turn * SESSIONS_PER_CHUNK,
                           (FIRST_CUSTOMER_ID, ctx.last_customer_id + 1), plan.catalog,
                           ctx.product_cdf, cfg.business)
-    result = ChunkResult()
     result.truth.add_chunk(chunk, events)
+    result.clock.lap("build")
     rng = ctx.rng("defects", turn)
     parts = {
         "sales": csv_lines(sales_columns(rng, chunk, ctx.product_numbers, cfg.defects,
@@ -98,8 +105,9 @@ def customer_block(ctx: Context, turn: int, ids: np.ndarray, first_order: np.nda
     """CRM and ERP rows of new customers (or, with `update`, new versions of old ones)."""
     plan, rates = ctx.plan, ctx.plan.config.defects
     rng = ctx.rng("updated_customers" if update else "customers", turn)
-    cust = customers_for(plan.seed, ids)
     result = ChunkResult()
+    cust = customers_for(plan.seed, ids)
+    result.clock.lap("build")
     if update:
         created = rng.integers(plan.first_day, plan.last_day + 1, len(ids))
         columns = cust_info_columns(rng, cust, created, rates, result.defects, True)

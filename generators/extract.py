@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from generators import timing
 from generators.chunks import (
     SESSIONS_PER_CHUNK,
     ChunkResult,
@@ -128,6 +130,7 @@ def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = N
     Returns (files: path -> rows and bytes, truth, defect counts, next free session number,
     returns dated after this batch, for the next one).
     """
+    spans = timing.LAST = timing.Run()
     sizes, rows = {}, {}
     for key, (rel, header) in FILES.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +152,7 @@ def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = N
         defects.update(result.defects)
         for key, count in result.rows.items():
             rows[key] += count
+        spans.chunks.append(result.clock)
         progress.advance(task)
 
     with chunk_runner(plan, folder, sizes, workers or default_workers(plan)) as (
@@ -176,6 +180,7 @@ def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = N
         for result in run(customer_tasks):
             collect(result)
 
+    tail = timing.Clock()
     pending = np.concatenate([plan.carried_returns, *late]).reshape(-1, 5)
     due = pending[:, 2] <= plan.last_day
     with open(folder / FILES["returns"][0], "ab") as fh:
@@ -192,6 +197,9 @@ def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = N
         lines = csv_lines(px_cat_columns())
         fh.writelines(lines.buffers)
         rows["px_cat"] = lines.rows
+    tail.lap("small files (parent)")
+    spans.chunks.append(tail)
+    spans.end = time.time()
     files = {rel: {"rows": rows[k], "bytes": (folder / rel).stat().st_size}
              for k, (rel, _) in FILES.items()}
     next_session = plan.first_session + len(chunks) * SESSIONS_PER_CHUNK

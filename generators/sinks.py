@@ -49,6 +49,10 @@ class ChunkSink:
 
     def write(self, turn: int, parts: dict[str, Lines]) -> None:
         """Reserve ranges when it is `turn`'s turn, pass the turn on, then write the bytes."""
+        self.write_at(parts, self.reserve(turn, parts))
+
+    def reserve(self, turn: int, parts: dict[str, Lines]) -> dict[str, int]:
+        """Wait for `turn`, take each part's byte range, pass the turn on: the ranges' starts."""
         with self.cond:
             if not self.cond.wait_for(lambda: self.turn.value == turn, TURN_TIMEOUT_SECONDS):
                 raise TimeoutError(f"chunk {turn} waited too long for its turn")
@@ -58,6 +62,9 @@ class ChunkSink:
                 self.offsets[key].value += lines.nbytes
             self.turn.value += 1
             self.cond.notify_all()
+        return starts
+
+    def write_at(self, parts: dict[str, Lines], starts: dict[str, int]) -> None:
         for key, lines in parts.items():
             _pwrite_all(self._fd(key), lines, starts[key])
 
