@@ -62,10 +62,7 @@ class Context:
 
     def emit(self, turn: int, parts: dict[str, Lines], result: ChunkResult) -> ChunkResult:
         result.clock.lap("render")
-        starts = self.sink.reserve(turn, parts)
-        result.clock.lap("wait for turn")
-        self.sink.write_at(parts, starts)
-        result.clock.lap("write")
+        self.sink.write(turn, parts, result.clock)
         result.rows = {k: v.rows for k, v in parts.items()}
         result.nbytes = {k: v.nbytes for k, v in parts.items()}
         return result
@@ -164,12 +161,16 @@ def init_worker(plan: BatchPlan, sink: ChunkSink) -> None:
     _CONTEXT = Context(plan, sink)
 
 
-def run_in_worker(task: tuple) -> ChunkResult:
-    """Run `task` = (function name, turn, *args) in this worker; pass the turn on failure."""
-    name, turn, *args = task
+def worker_context() -> Context:
     assert _CONTEXT is not None, "init_worker did not run"
+    return _CONTEXT
+
+
+def run_task(ctx: Context, task: tuple) -> ChunkResult:
+    """Run `task` = (function name, turn, *args); pass the turn on if it fails."""
+    name, turn, *args = task
     try:
-        return {"sales": sales_chunk, "customers": customer_block}[name](_CONTEXT, turn, *args)
+        return {"sales": sales_chunk, "customers": customer_block}[name](ctx, turn, *args)
     except BaseException:
-        _CONTEXT.sink.skip(turn)
+        ctx.sink.skip(turn)
         raise

@@ -2,35 +2,23 @@
 
 Phase 1 writes sales, returns and web events per chunk of consecutive days; phase 2 writes
 customers (CRM and ERP) per block of ids, after the sales because a customer's create date
-precedes their first order; then the small product files. Chunks run in this process or in
-a pool of worker processes: the files are byte-identical either way (see `sinks`).
+precedes their first order; then the small product files. Chunks run in this process and,
+for large batches, helper processes (see `runner`): the files are byte-identical either way.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from generators import timing
-from generators.chunks import (
-    SESSIONS_PER_CHUNK,
-    ChunkResult,
-    Context,
-    customer_block,
-    init_worker,
-    reused_memory,
-    run_in_worker,
-    sales_chunk,
-)
+from generators.chunks import SESSIONS_PER_CHUNK, ChunkResult
 from generators.config import CUSTOMERS_PER_CHUNK, FIRST_CUSTOMER_ID, ORDERS_PER_CHUNK
 from generators.plan import BatchPlan
 from generators.rand import stream
@@ -43,8 +31,8 @@ from generators.render_products import (
     px_cat_columns,
 )
 from generators.render_sales import RETURNS_HEADER, SALES_HEADER, return_rows
+from generators.runner import chunk_runner
 from generators.sales import day_weights
-from generators.sinks import Box, ChunkSink, NoLock
 from generators.textout import csv_lines
 from generators.truth import Truth
 
@@ -58,22 +46,22 @@ FILES = {
     "returns": ("source_erp/RET_ORD_Q1.csv", RETURNS_HEADER),
     "events": ("source_web/events.jsonl", None),
 }
-PARALLEL_FROM_ORDERS = 500_000  # below this (scale ~18) worker start-up costs more than it saves
-
-Runner = Callable[[Iterable[tuple]], Iterator[ChunkResult]]
+PARALLEL_FROM_ORDERS = 500_000  # below this (scale ~18) a helper's start costs more than it saves
 
 
 def default_workers(plan: BatchPlan) -> int:
-    """Two processes for large batches when about two cores are idle, else one.
+    """Two processes (this one and a helper) for large batches when at least half a core is
+    idle, else one.
 
-    Worker processes cost extra CPU (start-up, separate memory); on a busy machine they only
-    compete for the same core. The bytes written never depend on this choice.
+    A helper costs an interpreter start and its own memory, but this process does not wait
+    for it (see `runner`), so on two cores it pays as soon as the other core is mostly free.
+    The bytes written never depend on this choice.
     """
     if plan.orders < PARALLEL_FROM_ORDERS:
         return 1
     cores = os.cpu_count() or 1
     idle = cores - os.getloadavg()[0]
-    return 2 if cores >= 2 and idle >= 1.5 else 1
+    return 2 if cores >= 2 and idle >= 0.5 else 1
 
 
 def day_chunks(orders_per_day: np.ndarray) -> list[slice]:
@@ -83,44 +71,6 @@ def day_chunks(orders_per_day: np.ndarray) -> list[slice]:
                                                  ORDERS_PER_CHUNK), side="right")
     edges = sorted({0, len(orders_per_day), *(int(c) for c in cuts)})
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
-@contextmanager
-def chunk_runner(plan: BatchPlan, folder: Path, sizes: dict[str, int],
-                 workers: int) -> Iterator[tuple[Runner, Callable[[], None], dict]]:
-    """(run tasks in turn order, reset the turn counter, shared file offsets)."""
-    paths = {k: rel for k, (rel, _) in FILES.items()}
-    if workers <= 1:
-        offsets, turn = {k: Box(v) for k, v in sizes.items()}, Box(0)
-        ctx = Context(plan, ChunkSink(folder, paths, offsets, turn, NoLock()))
-        funcs = {"sales": sales_chunk, "customers": customer_block}
-
-        def run(tasks: Iterable[tuple]) -> Iterator[ChunkResult]:
-            for name, *args in tasks:
-                yield funcs[name](ctx, *args)
-
-        try:
-            with reused_memory():
-                yield run, lambda: setattr(turn, "value", 0), offsets
-        finally:
-            ctx.sink.close()
-        return
-    mp = multiprocessing.get_context("spawn")
-    offsets = {k: mp.Value("q", v, lock=False) for k, v in sizes.items()}
-    turn, cond = mp.Value("q", 0, lock=False), mp.Condition()
-    sink = ChunkSink(folder, paths, offsets, turn, cond)
-    pool = ProcessPoolExecutor(workers, mp_context=mp, initializer=init_worker,
-                               initargs=(plan, sink))
-    try:
-        yield (lambda tasks: pool.map(run_in_worker, tasks)), \
-            lambda: setattr(turn, "value", 0), offsets
-    except BaseException:
-        # A failed chunk passed its turn on, but a dead worker cannot: stop them all now.
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
 
 
 def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = None
@@ -153,18 +103,20 @@ def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = N
         for key, count in result.rows.items():
             rows[key] += count
         spans.chunks.append(result.clock)
-        progress.advance(task)
 
-    with chunk_runner(plan, folder, sizes, workers or default_workers(plan)) as (
-            run, reset_turn, offsets):
+    def advance(first: int) -> Callable[[int], None]:
+        return lambda finished: progress.update(task, completed=first + finished)
+
+    paths = {k: rel for k, (rel, _) in FILES.items()}
+    with chunk_runner(plan, folder, paths, sizes, workers or default_workers(plan)) as (
+            run, offsets):
         sales_tasks = [("sales", i, plan.days[d], per_day[d], int(seqs[d.start]))
                        for i, d in enumerate(chunks)]
-        for result in run(sales_tasks):
+        for result in run(sales_tasks, advance(0)):
             collect(result)
             index, day = result.first_order
             np.minimum.at(first_order, index, day)
             late.append(result.late_returns)
-        reset_turn()
         customer_tasks = []
         if plan.updated_customers:
             pick = stream(plan.seed, "updated_customer_ids", plan.batch)
@@ -177,7 +129,7 @@ def write_batch(plan: BatchPlan, folder: Path, progress, workers: int | None = N
             customer_tasks.append(("customers", len(customer_tasks),
                                    np.arange(start, stop) + plan.first_customer_id,
                                    first_order[start:stop]))
-        for result in run(customer_tasks):
+        for result in run(customer_tasks, advance(len(chunks))):
             collect(result)
 
     tail = timing.Clock()

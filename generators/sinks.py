@@ -5,14 +5,23 @@ in chunk order so the bytes never depend on scheduling. Each chunk takes a numbe
 turn order it reserves its byte range in every file (a shared running offset), then writes
 there with `os.pwrite` while the next chunk reserves its own. The parent wrote the headers
 and sets the offsets; the files end up exactly as a sequential writer would leave them.
+
+The bytes are written by a thread of the process that rendered them, while the process goes
+on with its next chunk: `pwrite` releases the GIL, and copying into the page cache is about a
+third of the CPU time here. If the other process holds the file (writes to one file take its
+inode lock) the wait overlaps rendering too. At most one chunk waits for the thread, which
+bounds memory to two chunks per process.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from generators.textout import Lines
+from generators.timing import Clock
 
 TURN_TIMEOUT_SECONDS = 3600.0
 
@@ -41,15 +50,40 @@ class ChunkSink:
         self.turn = turn
         self.cond = cond
         self._fds: dict[str, int] = {}
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
+
+    def __getstate__(self) -> dict:
+        """What a worker process gets: no open files, no thread (it makes its own)."""
+        return {**self.__dict__, "_fds": {}, "_writer": None, "_pending": None}
 
     def _fd(self, key: str) -> int:
         if key not in self._fds:
             self._fds[key] = os.open(self.folder / self.paths[key], os.O_WRONLY)
         return self._fds[key]
 
-    def write(self, turn: int, parts: dict[str, Lines]) -> None:
-        """Reserve ranges when it is `turn`'s turn, pass the turn on, then write the bytes."""
-        self.write_at(parts, self.reserve(turn, parts))
+    def write(self, turn: int, parts: dict[str, Lines], clock: Clock | None = None) -> None:
+        """Reserve ranges when it is `turn`'s turn, pass the turn on, then have the writer
+        thread write the bytes (after the previous chunk's, which may still be in flight)."""
+        clock = clock or Clock()
+        starts = self.reserve(turn, parts)
+        clock.lap("wait for turn")
+        self.flush()
+        clock.lap("wait for writer")
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="chunk-writer")
+        self._pending = self._writer.submit(self._write_timed, parts, starts, clock)
+
+    def _write_timed(self, parts: dict[str, Lines], starts: dict[str, int], clock: Clock) -> None:
+        start = time.time()
+        self.write_at(parts, starts)
+        clock.spans.append(("write (writer thread)", start, time.time()))
+
+    def flush(self) -> None:
+        """Wait until every chunk handed over is written (and raise its error, if any)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def reserve(self, turn: int, parts: dict[str, Lines]) -> dict[str, int]:
         """Wait for `turn`, take each part's byte range, pass the turn on: the ranges' starts."""
@@ -77,6 +111,15 @@ class ChunkSink:
                 self.cond.notify_all()
 
     def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
+            self._close_files()
+
+    def _close_files(self) -> None:
         for fd in self._fds.values():
             os.close(fd)
         self._fds.clear()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from generators import generate_extract
 
 
@@ -29,14 +31,16 @@ def test_another_seed_gives_other_data(tmp_path: Path, small_extract: Path) -> N
     assert sorted(changed) == sorted(f for f in mine if not f.endswith("PX_CAT_G1V2.csv"))
 
 
-def test_worker_processes_do_not_change_the_bytes(tmp_path: Path, monkeypatch) -> None:
-    """Two worker processes write exactly what one process writes (with many small chunks,
-    so chunks finish out of order and interleave)."""
+@pytest.mark.parametrize("processes", [2, 3])
+def test_helper_processes_do_not_change_the_bytes(tmp_path: Path, monkeypatch,
+                                                  processes: int) -> None:
+    """This process with one or two helpers writes exactly what one process writes (with many
+    small chunks, so chunks finish out of order and interleave)."""
     import generators.extract
 
     monkeypatch.setattr(generators.extract, "ORDERS_PER_CHUNK", 300)
     monkeypatch.setattr(generators.extract, "CUSTOMERS_PER_CHUNK", 200)
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     generate_extract(serial, scale=0.05, seed=11, workers=1)
-    generate_extract(parallel, scale=0.05, seed=11, workers=2)
+    generate_extract(parallel, scale=0.05, seed=11, workers=processes)
     assert _digests(parallel) == _digests(serial)
