@@ -35,6 +35,11 @@ class NamePools:
     names: np.ndarray
     cdf: np.ndarray
 
+    @cached_property
+    def text(self) -> pa.Array:
+        """`names` as Arrow strings: rows are rendered by index, with no NumPy strings."""
+        return pa.array(self.names, pa.string())
+
 
 def _clean(name: str) -> str:
     return "".join(ch for ch in name if ch not in ',"\n\r').strip()
@@ -63,8 +68,8 @@ def name_pools() -> NamePools:
 
 
 def _pick(pools: NamePools, pool: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Names for uniform values `u` in [0, 1), each from its own pool."""
-    return pools.names[np.searchsorted(pools.cdf, pool + np.minimum(u, 1 - 1e-9), side="right")]
+    """Indexes into `pools.names` for uniform values `u` in [0, 1), each from its own pool."""
+    return np.searchsorted(pools.cdf, pool + np.minimum(u, 1 - 1e-9), side="right")
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,21 @@ class Customers:
     country: np.ndarray  # index into COUNTRIES
     gender: np.ndarray  # 'M' / 'F'
     marital: np.ndarray  # 'M' / 'S'
-    first_name: np.ndarray
-    last_name: np.ndarray
+    first_pick: np.ndarray  # index into the name pools
+    last_pick: np.ndarray
     birth_day: np.ndarray  # days since 1970-01-01
+
+    @property
+    def first_name(self) -> np.ndarray:
+        return name_pools().names[self.first_pick]
+
+    @property
+    def last_name(self) -> np.ndarray:
+        return name_pools().names[self.last_pick]
+
+    def names(self, pick: np.ndarray) -> pa.Array:
+        """Arrow strings of the names at `pick` (`first_pick` or `last_pick`, or part of it)."""
+        return name_pools().text.take(pa.array(pick))
 
     @cached_property
     def keys(self) -> pa.Array:
@@ -108,7 +125,7 @@ def customers_for(seed: int, ids: np.ndarray) -> Customers:
         country=country,
         gender=np.where(female, "F", "M"),
         marital=np.where(uniform(seed, "marital", ids) < 0.55, "M", "S"),
-        first_name=first,
-        last_name=last,
+        first_pick=first,
+        last_pick=last,
         birth_day=last_day - age_days,
     )

@@ -64,8 +64,8 @@ def cust_info_columns(
     batch): marital status becomes 'M' and no partial or junk rows are added.
     """
     n = len(cust.ids)
-    first, spaced_first = pad_names(rng, pa.array(cust.first_name), rates.name_spaces)
-    last, spaced_last = pad_names(rng, pa.array(cust.last_name), rates.name_spaces)
+    first, spaced_first = pad_names(rng, cust.names(cust.first_pick), rates.name_spaces)
+    last, spaced_last = pad_names(rng, cust.names(cust.last_pick), rates.name_spaces)
     defects["crm_name_spaces"] += spaced_first + spaced_last
     blank_gender = rng.random(n) < rates.blank_gender
     blank_marital = rng.random(n) < rates.blank_marital
@@ -88,7 +88,7 @@ def cust_info_columns(
     defects["crm_junk_row"] += n_junk
     blank = blanks(len(dup))
     dup_columns = [
-        text(ids[dup]), keys.take(pa.array(dup)), pa.array(cust.first_name[dup]), blank,
+        text(ids[dup]), keys.take(pa.array(dup)), cust.names(cust.first_pick[dup]), blank,
         blank, blank, iso_date(create_day[dup] - rng.integers(1, 365, len(dup))),
     ]
     junk_blank = blanks(n_junk)
