@@ -62,7 +62,8 @@ def event_lines(events: Events, event_ids: np.ndarray, product_numbers: pa.Array
 
     The fixed-width start (event_id, session_id) and `ts` are byte matrices; the pieces that
     depend on few values (type, product, status; device, page) come from small tables; so a
-    line is joined from five pieces. Only purchases carry an `order_number`.
+    line is joined from six pieces. Only purchases carry an `order_number` (an empty piece
+    on every other line).
     """
     n, n_products = len(events.ts), len(product_numbers)
     has_product = events.product >= 0
@@ -72,20 +73,16 @@ def event_lines(events: Events, event_ids: np.ndarray, product_numbers: pa.Array
     status = np.where(events.status >= 0, events.status, 2)
     middle = _middle_table(product_numbers).take(
         pa.array((events.etype * (n_products + 1) + product) * 3 + status))
+    purchase = np.flatnonzero(events.order_seq >= 0)
+    orders = fw.numbers_at(n, purchase, ',"order_number":"SO', events.order_seq[purchase], '"')
     ts = fw.strings(fw.concat(n, [',"ts":"', fw.iso_timestamps(events.ts)]))
-    purchase = events.order_seq >= 0
-    if purchase.any():
-        orders = pc.binary_join_element_wise(
-            ',"order_number":"SO', text(events.order_seq[purchase]), '"',
-            ts.filter(pa.array(purchase)), "")
-        ts = pc.replace_with_mask(ts, pa.array(purchase), orders)
     page = np.where((events.etype >= CHECKOUT) & (events.etype <= PURCHASE),
                     events.etype - CHECKOUT, 3 + events.session % (len(_PAGES) - 3))
     url = np.where(has_product, events.product, n_products + page)
     tail = _tail_table(product_numbers).take(
         pa.array(events.device * (n_products + len(_PAGES)) + url))
     return pc.binary_join_element_wise(
-        head, text(events.customer, events.customer < 0, "null"), middle, ts, tail, "")
+        head, text(events.customer, events.customer < 0, "null"), middle, orders, ts, tail, "")
 
 
 def _subset(events: Events, idx: np.ndarray) -> Events:

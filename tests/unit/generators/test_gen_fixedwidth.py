@@ -49,3 +49,15 @@ def test_range_digits_and_gather_pick_whole_rows() -> None:
     assert fw.range_digits(np.zeros(0, np.int64), 4).shape == (0, 4)
     table = fw.digits(np.arange(5), 3)
     assert _rows(fw.gather(table, np.array([4, 0, 4]))) == ["004", "000", "004"]
+
+
+def test_numbers_at_writes_plain_decimals_at_their_rows_only() -> None:
+    values = np.array([0, 9, 10, 99_999, 100_000, 1_234_567])
+    at = np.array([1, 2, 4, 7, 8, 11])
+    strings = fw.numbers_at(12, at, '"SO', values, '"').to_pylist()
+    expected = [""] * 12
+    for row, value in zip(at, values, strict=True):
+        expected[row] = f'"SO{value}"'
+    assert strings == expected
+    assert fw.numbers_at(3, np.zeros(0, np.int64), "x", np.zeros(0, np.int64), "").to_pylist() \
+        == ["", "", ""]
