@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from conftest import Query
+from silver_fixtures import Query
 
 
 def _one(query: Query, sql: str):

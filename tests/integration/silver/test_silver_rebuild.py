@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from conftest import RECONCILE_TEST, SILVER_RUN, STAGING_OF, querier, silver_snapshot
+from silver_fixtures import RECONCILE_TEST, SILVER_RUN, STAGING_OF, querier, silver_snapshot
 
 from retail.dbt import run_dbt
 from retail.ingest import ingest_extract

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import RECONCILE_TEST, SILVER_RUN, STAGING_OF, Query
+from silver_fixtures import RECONCILE_TEST, SILVER_RUN, STAGING_OF, Query
 
 from retail.dbt import DbtError, run_dbt
 from retail.settings import Settings

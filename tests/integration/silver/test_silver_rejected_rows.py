@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from conftest import Query
+from silver_fixtures import Query
 
 METADATA_COLUMNS = {"_batch_id", "_source_file", "_source_row", "_ingested_at"}
 

@@ -1,9 +1,30 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['_batch_id', '_source_row'],
+        on_schema_change='fail',
+        post_hook="{{ delete_unloaded_batches(source('crm', 'sales_details')) }}",
+    )
+}}
 {#- Every bronze sales_details line, typed, with dates parsed, amounts repaired and the
-    reason it is rejected (NULL = kept). A bad date never rejects a line: it becomes NULL. -#}
+    reason it is rejected (NULL = kept). A bad date never rejects a line: it becomes NULL.
+
+    Incremental: a run types only the batches from the first one that changed in bronze (see
+    reload_from_batch). The latest copy of an order line wins, so the copies built from earlier
+    batches that compete with a loaded line, or that lost to a copy that may be gone, are
+    ranked again with it. -#}
+{%- set reload_from = reload_from_batch(source('crm', 'sales_details')) if is_incremental() else none -%}
+{%- set duplicate_reason = 'duplicate order line: the same order and product was sent again; '
+    ~ 'the latest copy was kept' -%}
+
 with
 
 source as (
     select * from {{ source('crm', 'sales_details') }}
+    {%- if is_incremental() %}
+    where {{ batch_filter(reload_from) }}
+    {%- endif %}
 ),
 
 typed as (
@@ -19,6 +40,7 @@ typed as (
         try_cast({{ clean_text('sls_sales') }} as decimal(18, 2)) as source_sales,
         _batch_id,
         _source_row,
+        _ingested_at,
     from source
 ),
 
@@ -71,16 +93,55 @@ validated as (
     from amounted
 ),
 
+checked as (
+    select * exclude (source_price, source_sales) from validated
+),
+
+{% if is_incremental() %}
+
+built_copies as (
+    -- the valid copies built from earlier batches (kept, or rejected as duplicates)
+    select * exclude (rejection_reason), null::varchar as invalid_reason,
+    from {{ this }}
+    where {{ batch_filter(reload_from, 'built') }}
+        and (rejection_reason is null or rejection_reason = '{{ duplicate_reason }}')
+),
+
+keys_to_rank as (
+    -- lines being loaded, and lines whose latest copy may be gone with a reloaded batch
+    select order_number, product_number from checked where invalid_reason is null
+    union
+    select order_number, product_number from {{ this }}
+    where {{ batch_filter(reload_from, 'built') }}
+        and rejection_reason = '{{ duplicate_reason }}'
+),
+
+competing as (
+    select * from checked
+    union all by name
+    select built_copies.*
+    from built_copies
+    semi join keys_to_rank using (order_number, product_number)
+),
+
+{% else %}
+
+competing as (
+    select * from checked
+),
+
+{% endif %}
+
 ranked as (
     -- an order line re-sent in a later batch replaces the earlier copy; only valid copies
     -- compete, so an invalid re-send never hides a valid line
     select
-        validated.*,
+        competing.*,
         row_number() over (
             partition by order_number, product_number, invalid_reason is null
             order by _batch_id desc, _source_row desc
         ) as copy_rank,
-    from validated
+    from competing
 ),
 
 final as (
@@ -96,11 +157,10 @@ final as (
         sales_amount,
         _batch_id,
         _source_row,
+        _ingested_at,
         case
             when invalid_reason is not null then invalid_reason
-            when copy_rank > 1
-                then 'duplicate order line: the same order and product was sent again; '
-                    || 'the latest copy was kept'
+            when copy_rank > 1 then '{{ duplicate_reason }}'
         end as rejection_reason,
     from ranked
 )

@@ -1,9 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['_batch_id', '_source_row'],
+        on_schema_change='fail',
+        post_hook="{{ delete_unloaded_batches(source('web', 'events')) }}",
+    )
+}}
 {#- Every bronze events.jsonl line, typed, and the reason it is rejected (NULL = kept):
-    malformed JSON, no event_id, an unknown event type, or a copy of an event already kept. -#}
+    malformed JSON, no event_id, an unknown event type, or a copy of an event already kept.
+
+    Incremental: a run types only the batches from the first one that changed in bronze (see
+    reload_from_batch), and ranks their events against the copies already built from earlier
+    batches. The first copy wins, so a later batch never changes an earlier row. Changing the
+    seed web_event_types needs `dbt build --full-refresh`. -#}
+{%- set reload_from = reload_from_batch(source('web', 'events')) if is_incremental() else none -%}
+{%- set duplicate_reason = 'duplicate event: an earlier line with the same event_id was kept' -%}
+
 with
 
 source as (
     select * from {{ source('web', 'events') }}
+    {%- if is_incremental() %}
+    where {{ batch_filter(reload_from) }}
+    {%- endif %}
 ),
 
 web_event_types as (
@@ -30,6 +50,7 @@ typed as (
         end as is_valid_json,
         _batch_id,
         _source_row,
+        _ingested_at,
     from source
 ),
 
@@ -49,16 +70,45 @@ validated as (
         on typed.event_type = web_event_types.event_type
 ),
 
+checked as (
+    select * exclude (is_valid_json) from validated
+),
+
+{% if is_incremental() %}
+
+built_copies as (
+    -- the valid copies, built from earlier batches, of the events being loaded
+    select * exclude (rejection_reason), null::varchar as invalid_reason,
+    from {{ this }}
+    where {{ batch_filter(reload_from, 'built') }}
+        and (rejection_reason is null or rejection_reason = '{{ duplicate_reason }}')
+        and event_id in (select event_id from checked where invalid_reason is null)
+),
+
+competing as (
+    select * from checked
+    union all by name
+    select * from built_copies
+),
+
+{% else %}
+
+competing as (
+    select * from checked
+),
+
+{% endif %}
+
 ranked as (
     -- events never change: the first valid copy (earliest batch, then line) is kept, so
     -- a later batch that repeats an event leaves the kept row as it was
     select
-        validated.*,
+        competing.*,
         row_number() over (
             partition by event_id, invalid_reason is null
             order by _batch_id, _source_row
         ) as copy_rank,
-    from validated
+    from competing
 ),
 
 final as (
@@ -75,10 +125,10 @@ final as (
         page_url,
         _batch_id,
         _source_row,
+        _ingested_at,
         case
             when invalid_reason is not null then invalid_reason
-            when copy_rank > 1
-                then 'duplicate event: an earlier line with the same event_id was kept'
+            when copy_rank > 1 then '{{ duplicate_reason }}'
         end as rejection_reason,
     from ranked
 )

@@ -1,0 +1,56 @@
+"""Helpers of the silver tests: queries on a warehouse file, the bronze -> staging map, the dbt
+commands that rebuild silver, and snapshots that compare silver before and after.
+
+(A module of its own: test folders each have a conftest.py, and pytest imports every one of
+them under the name `conftest`, so importing helpers from it is ambiguous.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from retail.settings import Settings
+from retail.warehouse import connect
+
+Query = Callable[[str], list[tuple[Any, ...]]]
+
+# bronze table -> the staging model that keeps its rows
+STAGING_OF = {
+    "crm_cust_info": "stg_crm__customers",
+    "crm_prd_info": "stg_crm__products",
+    "crm_sales_details": "stg_crm__sales",
+    "erp_cust_az12": "stg_erp__customers",
+    "erp_loc_a101": "stg_erp__locations",
+    "erp_px_cat_g1v2": "stg_erp__product_categories",
+    "erp_ret_ord_q1": "stg_erp__returns",
+    "web_events": "stg_web__events",
+}
+
+# rebuilds the silver views (a copied warehouse already holds the seeds)
+SILVER_RUN = ["run", "--select", "staging"]
+# the dbt check that every bronze row is kept or rejected exactly once
+RECONCILE_TEST = ["test", "--select", "assert_bronze_rows_reconcile"]
+
+
+def querier(duckdb_path: Path) -> Query:
+    """A function that runs one SQL query on the warehouse (read-only) and returns its rows."""
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        con = connect(duckdb_path, read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    return query
+
+
+settings_under = Settings.rooted_at  # every warehouse and data path under a tmp folder
+
+
+def silver_snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:
+    """Every silver staging model and rejected_rows, rows sorted: equal means unchanged."""
+    tables = [*STAGING_OF.values(), "rejected_rows"]
+    return {table: sorted(query(f"select * from silver.{table}"), key=repr) for table in tables}
