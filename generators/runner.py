@@ -70,12 +70,13 @@ def chunk_runner(plan: BatchPlan, folder: Path, paths: dict[str, str], sizes: di
                  processes: int) -> Iterator[tuple[Callable, dict]]:
     """(run(tasks, on_done) -> results in task order, shared file offsets)."""
     if processes <= 1:
-        offsets, turn = {k: Box(v) for k, v in sizes.items()}, Box(0)
-        ctx = Context(plan, ChunkSink(folder, paths, offsets, turn, NoLock()))
+        offsets = {k: Box(v) for k, v in sizes.items()}
+        ctx = Context(plan, ChunkSink(folder, paths, offsets, Box(0), Box(0), NoLock()))
         claims = Counter(Box(0), NoLock())
 
         def run(tasks: list[tuple], on_done: Progress | None = None) -> list[ChunkResult]:
-            turn.value = claims.value.value = 0
+            ctx.sink.reset()
+            claims.value.value = 0
             return [r for _, r in claim_all(ctx, tasks, claims, on_done=on_done)]
 
         try:
@@ -86,16 +87,18 @@ def chunk_runner(plan: BatchPlan, folder: Path, paths: dict[str, str], sizes: di
         return
     mp = multiprocessing.get_context("spawn")
     offsets = {k: mp.Value("q", v, lock=False) for k, v in sizes.items()}
-    turn, cond = mp.Value("q", 0, lock=False), mp.Condition()
+    turn, written, cond = mp.Value("q", 0, lock=False), mp.Value("q", 0, lock=False), \
+        mp.Condition()
     claims = Counter(mp.Value("q", 0, lock=False), mp.Lock())
     done = Counter(mp.Value("q", 0, lock=False), mp.Lock())
-    sink = ChunkSink(folder, paths, offsets, turn, cond)
+    sink = ChunkSink(folder, paths, offsets, turn, written, cond)
     pool = ProcessPoolExecutor(processes - 1, mp_context=mp, initializer=_init_helper,
                                initargs=(plan, sink, claims, done))
     ctx = Context(plan, sink)
 
     def run(tasks: list[tuple], on_done: Progress | None = None) -> list[ChunkResult]:
-        turn.value = claims.value.value = done.value.value = 0
+        sink.reset()
+        claims.value.value = done.value.value = 0
         jobs: list[Future] = [pool.submit(_helper_job, tasks) for _ in range(processes - 1)]
         mine = claim_all(ctx, tasks, claims, done, on_done)
         theirs = [pair for job in jobs for pair in job.result()]

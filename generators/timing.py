@@ -41,14 +41,16 @@ LAST = Run()
 
 
 def summary(run: Run) -> dict:
-    """Seconds per phase (summed over chunks), busy seconds per process, and overlap: busy
-    seconds of all processes over the batch's wall seconds (2.0 = two processes always busy)."""
+    """Seconds per phase (summed over chunks), busy seconds per process (waits excluded; a
+    process's writer thread counts too), and overlap: busy seconds of all processes over
+    the batch's wall seconds."""
     phases: dict[str, float] = defaultdict(float)
     busy: dict[int, float] = defaultdict(float)
     for clock in run.chunks:
         for phase, start, end in clock.spans:
             phases[phase] += end - start
-            busy[clock.pid] += end - start
+            if not phase.startswith("wait"):
+                busy[clock.pid] += end - start
     wall = max(run.end - run.start, 1e-9)
     first = min((s for c in run.chunks for _, s, _ in c.spans), default=run.start)
     return {"wall": wall, "until_first_chunk": first - run.start,
