@@ -104,14 +104,17 @@ def write_floor(nbytes: int, scratch: Path) -> float:
 
 def print_phases(r: dict) -> None:
     """Where the scale's wall time went: start-up, the batch (per phase, summed over chunks),
-    busy seconds per process and their overlap, and what came after the batch."""
+    busy seconds per process (main and writer thread, waits excluded) and their overlap
+    (busy seconds over batch seconds: 2.0 = two cores' worth of work all along), and what
+    came after the batch."""
     t = r["timing"]
     phases = ", ".join(f"{name} {sec:.2f}" for name, sec in t["phases"].items())
     busy = " + ".join(f"{sec:.2f}" for sec in t["busy"])
     print(f"        start-up {r['before_batch']:.2f} s (imports, plan); batch {t['wall']:.2f} s "
           f"(first chunk after {t['until_first_chunk']:.2f} s); after {r['after_batch']:.2f} s")
-    print(f"        chunk seconds: {phases}; busy per process {busy} s, overlap "
-          f"{t['overlap']:.2f} of {max(r['workers'], 1)}")
+    print(f"        chunk seconds: {phases}")
+    print(f"        busy per process {busy} s; overlap {t['overlap']:.2f} "
+          f"(busy / batch seconds, {max(r['workers'], 1)} process(es) with a writer thread each)")
 
 
 def find_jafgen(install: bool) -> Path | None:
