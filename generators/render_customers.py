@@ -58,7 +58,9 @@ def cust_info_columns(
     defects: Counter,
     update_marital: bool = False,
 ) -> list[pa.Array]:
-    """The rows of one block, in cst_id order with partial rows just before their true row.
+    """The rows of one block, in cst_id order with partial rows just before their true row:
+    seven columns, or (with partial and junk rows) one column of whole lines without the
+    newline, which `csv_lines` renders the same way.
 
     `update_marital` writes a new, complete version of existing customers (a follow-on
     batch): marital status becomes 'M' and no partial or junk rows are added.
@@ -97,7 +99,8 @@ def cust_info_columns(
         np.arange(n) * 4 + 2, dup * 4 + 1, rng.integers(0, n, n_junk) * 4 + 3,
     ])
     order = pa.array(np.argsort(position, kind="stable"))
-    return [
-        pa.concat_arrays([a, b, c]).take(order)
-        for a, b, c in zip(columns, dup_columns, junk_columns, strict=True)
-    ]
+    # Join each group's fields into line text first, then place the lines with one take
+    # (placing seven columns one by one costs seven takes).
+    groups = [pc.binary_join_element_wise(*group, ",")
+              for group in (columns, dup_columns, junk_columns)]
+    return [pa.concat_arrays(groups).take(order)]
