@@ -60,26 +60,53 @@ def sales_columns(
         defects[f"crm_{name}"] += int((kind == i).sum())
 
     order_day = chunk.o_day[chunk.l_order]
-    dates = [yyyymmdd(order_day), yyyymmdd(chunk.o_ship[chunk.l_order]),
-             yyyymmdd(chunk.o_due[chunk.l_order])]
+    days = [order_day, chunk.o_ship[chunk.l_order], chunk.o_due[chunk.l_order]]
     dkind = _pick_kind(rng, n, [getattr(rates, k) for k in DATE_DEFECTS])
     short = rng.integers(1_000, 9_999_999, n)  # fewer than eight digits
-    earlier = yyyymmdd(order_day - rng.integers(1, 30, n))
-    dates[0] = np.select([dkind == 0, dkind == 1], [0, short], dates[0])
-    dates[1] = np.select([dkind == 2, dkind == 3], [short, earlier], dates[1])
-    dates[2] = np.where(dkind == 4, earlier, dates[2])
+    earlier_day = order_day - rng.integers(1, 30, n)
+    bad = np.flatnonzero(dkind < len(DATE_DEFECTS))
+    dates = [yyyymmdd(d[bad]) for d in days]
+    k, short, earlier = dkind[bad], short[bad], yyyymmdd(earlier_day[bad])
+    dates[0] = np.select([k == 0, k == 1], [0, short], dates[0])
+    dates[1] = np.select([k == 2, k == 3], [short, earlier], dates[1])
+    dates[2] = np.where(k == 4, earlier, dates[2])
     for i, name in enumerate(DATE_DEFECTS):
         defects[f"crm_{name}"] += int((dkind == i).sum())
 
     return [
-        order_numbers(chunk.o_seq[chunk.l_order]),
+        order_numbers(chunk.o_seq).take(pa.array(chunk.l_order)),
         product_numbers.take(pa.array(chunk.l_product)),
         chunk.o_customer[chunk.l_order],
-        *dates,
+        _date_fields(*days, bad, dates),
         text(sales_out, kind == 0),
         qty,
         text(price_out, kind == 4),
     ]
+
+
+def _date_fields(order: np.ndarray, ship: np.ndarray, due: np.ndarray, bad: np.ndarray,
+                 bad_dates: list[np.ndarray]) -> pa.Array:
+    """`order,ship,due` as three YYYYMMDD fields in one piece per line: lines without a date
+    defect take it from a table of every (order day, ship and due offset) of the chunk (a
+    few hundred entries), the few defective lines (`bad`, with their dates) are joined
+    apart. Three casts and two join inputs fewer for the whole chunk."""
+    first = [int(order.min()), int((ship - order).min()), int((due - order).min())]
+    spans = [int(order.max()) - first[0] + 1, int((ship - order).max()) - first[1] + 1,
+             int((due - order).max()) - first[2] + 1]
+    grid = np.indices(spans).reshape(3, -1)
+    day = first[0] + grid[0]
+    table = pc.binary_join_element_wise(
+        text(yyyymmdd(day)), text(yyyymmdd(day + first[1] + grid[1])),
+        text(yyyymmdd(day + first[2] + grid[2])), ",")
+    key = ((order - first[0]) * spans[1] + ship - order - first[1]) * spans[2] \
+        + due - order - first[2]
+    fields = table.take(pa.array(key))
+    if len(bad):
+        mask = np.zeros(len(order), bool)
+        mask[bad] = True
+        fields = pc.replace_with_mask(fields, pa.array(mask), pc.binary_join_element_wise(
+            *(text(d) for d in bad_dates), ","))
+    return fields
 
 
 def returns_columns(chunk: SalesChunk, product_numbers: pa.Array) -> list[pa.Array]:

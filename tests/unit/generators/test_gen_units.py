@@ -97,3 +97,19 @@ def test_stable_argsort_equals_numpy_stable_sort_with_ties() -> None:
     for keys in (rng.integers(0, 50, 10_000), rng.integers(1_600_000_000, 1_800_000_000, 5_000),
                  np.zeros(0, np.int64), np.array([2**62, 1, 2**62, 0])):
         assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
+
+
+def test_sales_date_fields_equal_three_joined_yyyymmdd_columns() -> None:
+    from generators.render_sales import _date_fields
+    from generators.textout import yyyymmdd
+
+    rng = np.random.default_rng(4)
+    order = rng.integers(19_000, 19_060, 2_000)
+    ship, due = order + rng.integers(5, 10, 2_000), order + 12
+    bad = np.array([0, 17, 1_999])
+    bad_dates = [np.array([0, 1234, 20240101]), yyyymmdd(ship[bad]), yyyymmdd(due[bad])]
+    dates = [yyyymmdd(d) for d in (order, ship, due)]
+    for column, replaced in zip(dates, bad_dates, strict=True):
+        column[bad] = replaced
+    expected = [f"{a},{b},{c}" for a, b, c in zip(*dates, strict=True)]
+    assert _date_fields(order, ship, due, bad, bad_dates).to_pylist() == expected
