@@ -4,13 +4,17 @@
         unique_key='sales_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ delete_unloaded_batches(ref('stg_crm__sales')) }}",
     )
 }}
 -- One row per sales order line (order number, product number).
 --
 -- Incremental (delete+insert on sales_key): a run only rewrites the orders whose lines can
 -- have changed since the last run, so that the result equals a full rebuild:
---   1. lines of a batch not loaded yet (new lines, or lines re-sent by a later batch);
+--   1. lines of the batches from the first one whose load changed (first_changed_batch: a
+--      batch not loaded yet, one ingested again, one removed), and lines stored from those
+--      batches (their latest copy may now be in an earlier batch); the post-hook deletes lines
+--      whose load is gone;
 --   2. orders stored as 'Store' that now have a purchase event (the web event of an order can
 --      arrive in a later batch than the order itself);
 --   3. orders with a line whose stored product version is no longer the right one: the version
@@ -35,9 +39,15 @@ products as (
 ),
 
 {% if is_incremental() %}
+{%- do require_built_loads() %}
 
-loaded_batches as (
-    select distinct _batch_id from {{ this }}
+reload_point as (
+    select {{ first_changed_batch(ref('stg_crm__sales')) }} as first_batch
+),
+
+orders_from_reloaded_batches as (
+    select order_number from {{ this }}
+    where _batch_id >= (select reload_point.first_batch from reload_point)
 ),
 
 orders_now_online as (
@@ -61,7 +71,10 @@ orders_with_stale_versions as (
 lines_to_load as (
     select *
     from sales_lines
-    where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
+    where _batch_id >= (select reload_point.first_batch from reload_point)
+        or order_number in (
+            select orders_from_reloaded_batches.order_number from orders_from_reloaded_batches
+        )
         or order_number in (select orders_now_online.order_number from orders_now_online)
         or order_number in (
             select orders_with_stale_versions.order_number from orders_with_stale_versions
@@ -104,6 +117,7 @@ final as (
         cast(sales_amount - quantity * unit_cost as decimal(18, 2)) as gross_margin,
         cast(channel as varchar) as channel,
         cast(_batch_id as varchar) as _batch_id,
+        cast(_ingested_at as timestamp with time zone) as _ingested_at,
     from lines_with_channel
 )
 

@@ -4,16 +4,21 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="{{ delete_unloaded_batches(ref('stg_web__events')) }}",
     )
 }}
 -- One row per valid, deduplicated web event (event_id); empty when the extract has no web file.
 -- product_key is the product's current version (an event has no order date to pin a version).
 -- event_date_key is the event's calendar day in UTC.
 --
--- Incremental (delete+insert on event_id): a run rewrites the events of batches not loaded yet
--- and the events whose stored product version is no longer the current one (a new version
--- arrived) or that had no product version yet. Events never change once kept (silver keeps the first copy), customer keys are
--- hashes of customer_id: a full rebuild gives the same rows.
+-- Incremental (delete+insert on event_id): a run rewrites
+--   1. the events of the batches from the first one whose load changed (first_changed_batch: a
+--      batch not loaded yet, one ingested again, one removed), and the events stored from those
+--      batches (their first copy may now be in another batch); the post-hook deletes events
+--      whose load is gone;
+--   2. the events whose stored product version is no longer the current one (a new version
+--      arrived), or that had no product version yet.
+-- Customer keys are hashes of customer_id: a full rebuild gives the same rows.
 
 with
 
@@ -32,9 +37,10 @@ current_products as (
 ),
 
 {% if is_incremental() %}
+{%- do require_built_loads() %}
 
-loaded_batches as (
-    select distinct _batch_id from {{ this }}
+reload_point as (
+    select {{ first_changed_batch(ref('stg_web__events')) }} as first_batch
 ),
 
 events_with_stale_versions as (
@@ -49,7 +55,11 @@ events_with_stale_versions as (
 events_to_load as (
     select *
     from events
-    where _batch_id not in (select loaded_batches._batch_id from loaded_batches)
+    where _batch_id >= (select reload_point.first_batch from reload_point)
+        or event_id in (
+            select event_id from {{ this }}
+            where _batch_id >= (select reload_point.first_batch from reload_point)
+        )
         or event_id in (
             select events_with_stale_versions.event_id from events_with_stale_versions
         )
@@ -93,6 +103,7 @@ final as (
         cast(device as varchar) as device,
         cast(page_url as varchar) as page_url,
         cast(_batch_id as varchar) as _batch_id,
+        cast(_ingested_at as timestamp with time zone) as _ingested_at,
     from events_joined
 )
 

@@ -22,6 +22,7 @@ final as (
         sales_amount,
         _batch_id,
         _source_row,
+        _ingested_at,
     from kept
 )
 

@@ -23,6 +23,7 @@ final as (
         page_url,
         _batch_id,
         _source_row,
+        _ingested_at,
     from kept
 )
 

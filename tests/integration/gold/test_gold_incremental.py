@@ -71,3 +71,52 @@ def test_incremental_run_after_a_followon_batch_equals_a_full_rebuild(
     assert gold_checksums(incremental.duckdb_path) == gold_checksums(full.duckdb_path)
     # the withheld events are back in the data, so the cumulative truth holds exactly
     assert truth_figures(incremental.duckdb_path) == manifest["truth"]
+
+
+def csv_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def write_lines(path: Path, lines: list[str]) -> None:
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def test_a_batch_ingested_again_with_corrections_equals_a_full_rebuild(
+    built_warehouse: Any, tmp_path: Path
+) -> None:
+    """batch-0002 first re-sends an order line of batch-0001, then is ingested again corrected:
+    one line's quantity changed, one line and one event gone, the re-sent line withdrawn (so
+    batch-0001's copy counts again). The incremental facts follow every correction."""
+    first = copy_extract(built_warehouse.extract.path, tmp_path / "batch-0001")
+    followon = tmp_path / "batch-0002"
+    generate_followon(built_warehouse.extract.path, 30, followon)
+    sales, events = Path("source_crm") / "sales_details.csv", Path("source_web") / "events.jsonl"
+    header, *lines = csv_lines(followon / sales)
+    resent = csv_lines(first / sales)[1]
+    write_lines(followon / sales, [header, *lines, resent])
+
+    incremental = settings_under(tmp_path / "incremental")
+    ingest_all(incremental, [first, followon])
+    build(incremental, tmp_path / "target-incremental", RUN)
+    resent_order, resent_product = (field.strip() for field in resent.split(",")[:2])
+    resent_line = ("select _batch_id from gold.fct_sales join gold.dim_products using "
+                   f"(product_key) where order_number = '{resent_order}' "
+                   f"and product_number = '{resent_product}'")
+    assert query(incremental.duckdb_path, resent_line) == [("batch-0002",)]
+
+    # the correction: one more unit (sales left blank: repaired from the price) on a line with
+    # a usable price, and the last line withdrawn with the re-sent one
+    index = next(i for i, line in enumerate(lines[:-1])
+                 if line.split(",")[8].isdigit() and int(line.split(",")[8]) > 0)
+    fields = lines[index].split(",")
+    lines[index] = ",".join([*fields[:6], "", str(int(fields[7]) + 1), fields[8]])
+    write_lines(followon / sales, [header, *lines[:-1]])
+    write_lines(followon / events, csv_lines(followon / events)[:-1])
+    ingest_all(incremental, [followon])
+    build(incremental, tmp_path / "target-incremental", RUN)
+    assert query(incremental.duckdb_path, resent_line) == [("batch-0001",)]
+
+    full = settings_under(tmp_path / "full")
+    ingest_all(full, [first, followon])
+    build(full, tmp_path / "target-full", RUN)
+    assert gold_checksums(incremental.duckdb_path) == gold_checksums(full.duckdb_path)

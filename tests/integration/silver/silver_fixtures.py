@@ -51,6 +51,9 @@ settings_under = Settings.rooted_at  # every warehouse and data path under a tmp
 
 
 def silver_snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:
-    """Every silver staging model and rejected_rows, rows sorted: equal means unchanged."""
+    """Every silver staging model and rejected_rows, rows sorted, without the load time
+    `_ingested_at` (it records when a batch was ingested, not what it holds): equal means
+    unchanged."""
     tables = [*STAGING_OF.values(), "rejected_rows"]
-    return {table: sorted(query(f"select * from silver.{table}"), key=repr) for table in tables}
+    content = "select columns(lambda c: c <> '_ingested_at') from silver.{}"
+    return {table: sorted(query(content.format(table)), key=repr) for table in tables}
