@@ -12,7 +12,8 @@ half of the CPU time here. Chunks are also written in turn order (a second share
 two processes writing one file at once contend for its inode lock, which costs more CPU than
 it saves (measured: +65% CPU for the same bytes), while a writer that sleeps until its turn
 costs nothing. At most one chunk per process waits for its thread, which bounds memory to
-two chunks per process.
+two chunks per process. Behind the writes, `pagecache` writes large files back early and
+drops their pages, which makes the next writes cheap.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from generators.pagecache import WriteBehind
 from generators.textout import Lines
 from generators.timing import Clock
 
@@ -57,10 +59,12 @@ class ChunkSink:
         self._fds: dict[str, int] = {}
         self._writer: ThreadPoolExecutor | None = None
         self._pending: Future | None = None
+        self._behind = WriteBehind()
 
     def __getstate__(self) -> dict:
         """What a worker process gets: no open files, no thread (it makes its own)."""
-        return {**self.__dict__, "_fds": {}, "_writer": None, "_pending": None}
+        return {**self.__dict__, "_fds": {}, "_writer": None, "_pending": None,
+                "_behind": WriteBehind()}
 
     def _fd(self, key: str) -> int:
         if key not in self._fds:
@@ -123,7 +127,9 @@ class ChunkSink:
 
     def write_at(self, parts: dict[str, Lines], starts: dict[str, int]) -> None:
         for key, lines in parts.items():
-            _pwrite_all(self._fd(key), lines, starts[key])
+            fd = self._fd(key)
+            _pwrite_all(fd, lines, starts[key])
+            self._behind.wrote(fd, starts[key] + lines.nbytes)
 
     def skip(self, turn: int) -> None:
         """Pass both turns on if this chunk still holds them (it failed before writing; the
