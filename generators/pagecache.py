@@ -5,12 +5,12 @@ free memory is cold: measured 0.4-0.5 GB/s for 3.9 GB of plain `os.write`, most 
 CPU), while pages dropped a moment ago are hot and cheap to reuse (2 GB/s for the same bytes
 with write-behind; in the generator at scale 50, 0.8-1.3 s of kernel time for 1.9 GB of
 pwrite instead of 2.8-3.4 s). So once a file has grown a window past some range, that
-range's write-back is started; a window later it is waited for (normally long finished) and
-its pages are dropped. The price: a reader right after generation reads the large files
-from disk rather than from memory. Files smaller than two windows are never touched, and
-the bytes written never change. Chunks are written in turn order (see `sinks`), so every
-range behind the current write position is complete. Linux only (`sync_file_range`);
-elsewhere this does nothing.
+range's write-back is started; a window later its pages are dropped (those whose write-back
+has finished; nothing ever waits for the disk). The price: a reader right after generation
+reads the large files from disk rather than from memory. Files smaller than LAG windows are
+never touched, and the bytes written never change. Chunks are written in turn order (see
+`sinks`), so every range behind the current write position is complete. Linux only
+(`sync_file_range`); elsewhere this does nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import os
 from contextlib import suppress
 
 WINDOW = 64 << 20  # bytes per write-back step (smaller: fewer fresh pages, more calls)
-_WAIT_BEFORE, _WRITE, _WAIT_AFTER = 1, 2, 4
+LAG = 3  # windows between starting a range's write-back and dropping its pages
+_WRITE = 2  # SYNC_FILE_RANGE_WRITE: start write-back, do not wait for it
 
 
 def _sync_file_range():
@@ -50,8 +51,10 @@ class WriteBehind:
             _SYNC(fd, started, end - started, _WRITE)  # asynchronous: queue the write-back
             self.started[fd] = started = end
         dropped = self.dropped.get(fd, 0)
-        if started - dropped >= 2 * WINDOW:
-            stop = started - WINDOW
-            _SYNC(fd, dropped, stop - dropped, _WAIT_BEFORE | _WRITE | _WAIT_AFTER)
-            os.posix_fadvise(fd, dropped, stop - dropped, os.POSIX_FADV_DONTNEED)
+        if started - dropped >= LAG * WINDOW:
+            # Never waits for the disk: pages still being written back are skipped by the
+            # kernel and tried once more at the next step (on a slow disk they simply stay
+            # cached, as without write-behind).
+            first, stop = max(dropped - WINDOW, 0), started - (LAG - 1) * WINDOW
+            os.posix_fadvise(fd, first, stop - first, os.POSIX_FADV_DONTNEED)
             self.dropped[fd] = stop
