@@ -21,3 +21,15 @@
         _batch_id {{ '>=' if batches == 'reloaded' else '<' }} '{{ reload_from | replace("'", "''") }}'
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The copies of rows an incremental base model built from the batches it keeps (before
+    `reload_from`) that are valid (kept, or rejected only as a duplicate), shaped like the
+    model's `checked` rows (invalid_reason NULL), to be ranked again with the reloaded rows.
+    Callers may add `and ...` conditions. -#}
+{% macro valid_built_copies(reload_from, duplicate_reason) -%}
+    select * exclude (rejection_reason), null::varchar as invalid_reason,
+    from {{ this }}
+    where {{ batch_filter(reload_from, 'built') }}
+        and (rejection_reason is null or rejection_reason = '{{ duplicate_reason }}')
+{%- endmacro %}

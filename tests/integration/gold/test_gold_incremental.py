@@ -23,6 +23,7 @@ from gold_fixtures import (
 )
 
 from generators import generate_followon
+from retail.settings import Settings
 
 # seeds and models without the tests: the comparison below checks every gold table itself
 RUN = ("build", "--exclude", "resource_type:test", "resource_type:unit_test")
@@ -43,6 +44,21 @@ def channels_of(path: Path, orders: set[str]) -> list[tuple[str]]:
     )
 
 
+def load(settings: Settings, extracts: list[Path], tmp_path: Path) -> None:
+    """Ingest the extracts into the incremental warehouse and build it incrementally."""
+    ingest_all(settings, extracts)
+    build(settings, tmp_path / "target-incremental", RUN)
+
+
+def assert_gold_equals_a_full_rebuild(incremental: Settings, extracts: list[Path],
+                                      tmp_path: Path) -> None:
+    """A fresh warehouse that ingests the same extracts and builds once has the same gold."""
+    full = settings_under(tmp_path / "full")
+    ingest_all(full, extracts)
+    build(full, tmp_path / "target-full", RUN)
+    assert gold_checksums(incremental.duckdb_path) == gold_checksums(full.duckdb_path)
+
+
 def test_incremental_run_after_a_followon_batch_equals_a_full_rebuild(
     built_warehouse: Any, tmp_path: Path
 ) -> None:
@@ -57,18 +73,12 @@ def test_incremental_run_after_a_followon_batch_equals_a_full_rebuild(
     append_lines(followon / events, late_events / events)
 
     incremental = settings_under(tmp_path / "incremental")
-    ingest_all(incremental, [first])
-    build(incremental, tmp_path / "target-incremental", RUN)
+    load(incremental, [first], tmp_path)
     assert channels_of(incremental.duckdb_path, late_orders) == [("Store",)]
-    ingest_all(incremental, [followon])
-    build(incremental, tmp_path / "target-incremental", RUN)
+    load(incremental, [followon], tmp_path)
     assert channels_of(incremental.duckdb_path, late_orders) == [("Online",)]
 
-    full = settings_under(tmp_path / "full")
-    ingest_all(full, [first, followon])
-    build(full, tmp_path / "target-full", RUN)
-
-    assert gold_checksums(incremental.duckdb_path) == gold_checksums(full.duckdb_path)
+    assert_gold_equals_a_full_rebuild(incremental, [first, followon], tmp_path)
     # the withheld events are back in the data, so the cumulative truth holds exactly
     assert truth_figures(incremental.duckdb_path) == manifest["truth"]
 
@@ -96,8 +106,7 @@ def test_a_batch_ingested_again_with_corrections_equals_a_full_rebuild(
     write_lines(followon / sales, [header, *lines, resent])
 
     incremental = settings_under(tmp_path / "incremental")
-    ingest_all(incremental, [first, followon])
-    build(incremental, tmp_path / "target-incremental", RUN)
+    load(incremental, [first, followon], tmp_path)
     resent_order, resent_product = (field.strip() for field in resent.split(",")[:2])
     resent_line = ("select _batch_id from gold.fct_sales join gold.dim_products using "
                    f"(product_key) where order_number = '{resent_order}' "
@@ -112,11 +121,6 @@ def test_a_batch_ingested_again_with_corrections_equals_a_full_rebuild(
     lines[index] = ",".join([*fields[:6], "", str(int(fields[7]) + 1), fields[8]])
     write_lines(followon / sales, [header, *lines[:-1]])
     write_lines(followon / events, csv_lines(followon / events)[:-1])
-    ingest_all(incremental, [followon])
-    build(incremental, tmp_path / "target-incremental", RUN)
+    load(incremental, [followon], tmp_path)
     assert query(incremental.duckdb_path, resent_line) == [("batch-0001",)]
-
-    full = settings_under(tmp_path / "full")
-    ingest_all(full, [first, followon])
-    build(full, tmp_path / "target-full", RUN)
-    assert gold_checksums(incremental.duckdb_path) == gold_checksums(full.duckdb_path)
+    assert_gold_equals_a_full_rebuild(incremental, [first, followon], tmp_path)

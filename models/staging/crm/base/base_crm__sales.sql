@@ -101,10 +101,7 @@ checked as (
 
 built_copies as (
     -- the valid copies built from earlier batches (kept, or rejected as duplicates)
-    select * exclude (rejection_reason), null::varchar as invalid_reason,
-    from {{ this }}
-    where {{ batch_filter(reload_from, 'built') }}
-        and (rejection_reason is null or rejection_reason = '{{ duplicate_reason }}')
+    {{ valid_built_copies(reload_from, duplicate_reason) }}
 ),
 
 keys_to_rank as (

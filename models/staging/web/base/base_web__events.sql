@@ -78,10 +78,7 @@ checked as (
 
 built_copies as (
     -- the valid copies, built from earlier batches, of the events being loaded
-    select * exclude (rejection_reason), null::varchar as invalid_reason,
-    from {{ this }}
-    where {{ batch_filter(reload_from, 'built') }}
-        and (rejection_reason is null or rejection_reason = '{{ duplicate_reason }}')
+    {{ valid_built_copies(reload_from, duplicate_reason) }}
         and event_id in (select event_id from checked where invalid_reason is null)
 ),
 
