@@ -56,5 +56,6 @@ class WriteBehind:
             # kernel and tried once more at the next step (on a slow disk they simply stay
             # cached, as without write-behind).
             first, stop = max(dropped - WINDOW, 0), started - (LAG - 1) * WINDOW
-            os.posix_fadvise(fd, first, stop - first, os.POSIX_FADV_DONTNEED)
+            with suppress(OSError):  # only advice: a file system may refuse it
+                os.posix_fadvise(fd, first, stop - first, os.POSIX_FADV_DONTNEED)
             self.dropped[fd] = stop
