@@ -3,12 +3,12 @@
 Copying into fresh page-cache pages is what writing costs on this kind of machine (a VM whose
 free memory is cold: measured 0.4-0.5 GB/s for 3.9 GB of plain `os.write`, most of it kernel
 CPU), while pages dropped a moment ago are hot and cheap to reuse (2 GB/s for the same bytes
-with write-behind; in the generator at scale 50, 0.8-1.3 s of kernel time for 1.9 GB of
+with write-behind; in the generator at scale 50, 0.8-1.5 s of kernel time for 1.9 GB of
 pwrite instead of 2.8-3.4 s). So once a file has grown a window past some range, that
-range's write-back is started; a window later its pages are dropped (those whose write-back
-has finished; nothing ever waits for the disk). The price: a reader right after generation
-reads the large files from disk rather than from memory. Files smaller than LAG windows are
-never touched, and the bytes written never change. Chunks are written in turn order (see
+range's write-back is started; a few windows later its pages are dropped (those whose
+write-back has finished; nothing ever waits for the disk). The price: a reader right after
+generation reads the large files from disk rather than from memory. Files smaller than LAG
+windows are never touched, and the bytes written never change. Chunks are written in turn order (see
 `sinks`), so every range behind the current write position is complete. Linux only
 (`sync_file_range`); elsewhere this does nothing.
 """
