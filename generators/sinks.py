@@ -7,13 +7,14 @@ there with `os.pwrite` while the next chunk reserves its own. The parent wrote t
 and sets the offsets; the files end up exactly as a sequential writer would leave them.
 
 The bytes are written by a thread of the process that rendered them, while the process goes
-on with its next chunk: `pwrite` releases the GIL, and copying into the page cache is about
-half of the CPU time here. Chunks are also written in turn order (a second shared counter):
-two processes writing one file at once contend for its inode lock, which costs more CPU than
-it saves (measured: +65% CPU for the same bytes), while a writer that sleeps until its turn
-costs nothing. At most one chunk per process waits for its thread, which bounds memory to
-two chunks per process. Behind the writes, `pagecache` writes large files back early and
-drops their pages, which makes the next writes cheap.
+on with its next chunk: `pwrite` releases the GIL, and copying into the page cache cost a
+third to a half of the CPU time here (less with write-behind). Chunks are also written in
+turn order (a second shared counter): two processes writing one file at once contend for
+its inode lock, which costs more CPU than it saves (measured: +65% CPU for the same bytes),
+while a writer that sleeps until its turn costs nothing. At most one chunk per process waits
+for its thread, which bounds memory to two chunks per process. Behind the writes,
+`pagecache` writes large files back early and drops their pages, which makes the next
+writes cheap.
 """
 
 from __future__ import annotations
