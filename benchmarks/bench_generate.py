@@ -8,9 +8,8 @@ session for comparison (rows of all its CSVs per second of wall time).
     .venv/bin/python benchmarks/bench_generate.py --scales 1 10 --with-1000
     JAFGEN=/path/to/jafgen .venv/bin/python benchmarks/bench_generate.py
 
-After each scale, two write floors for the same number of bytes: plain 16 MiB `os.write`
-calls, and the same with the generator's write-behind (`generators.pagecache`). Each gives
-the ceiling of sales lines/s if rendering cost nothing.
+After each scale, the write floor for the same number of bytes (plain 16 MiB `os.write`
+calls) and the ceiling of sales lines/s it gives if rendering cost nothing.
 
 jafgen: taken from $JAFGEN, else /tmp/jafgen-venv/bin/jafgen, which is created with
 `pip install jafgen` when missing (use --no-jafgen to skip). Timings on a shared machine vary:
@@ -28,8 +27,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from generators.pagecache import WriteBehind
 
 ROOT = Path(__file__).resolve().parents[1]
 JAFGEN_VENV = Path("/tmp/jafgen-venv")
@@ -89,22 +86,18 @@ def bench_scale(scale: float, seed: int, scratch: Path, workers: int) -> dict:
             "before_batch": result["before_batch"], "after_batch": result["after_batch"]}
 
 
-def write_floor(nbytes: int, scratch: Path, behind: bool = False) -> float:
+def write_floor(nbytes: int, scratch: Path) -> float:
     """Seconds to write `nbytes` into a new file of `scratch` with large plain `os.write`
     calls (random bytes, as the page cache would get from the generator), closed, not synced:
-    what writing the extract costs here if rendering it cost nothing. With `behind`, the
-    generator's write-behind runs after each call, as in the generator."""
+    what writing the extract costs here if rendering it cost nothing."""
     block = memoryview(os.urandom(FLOOR_BLOCK))
     path = scratch / "write-floor.bin"
     start = time.perf_counter()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    write_behind = WriteBehind()
     try:
         done = 0
         while done < nbytes:
             done += os.write(fd, block[:min(nbytes - done, FLOOR_BLOCK)])
-            if behind:
-                write_behind.wrote(fd, done)
     finally:
         os.close(fd)
     seconds = time.perf_counter() - start
@@ -193,14 +186,12 @@ def main() -> int:
               f"{r['total_rss'] / 2**20:>6.0f} {r['cpu']:>7.1f} "
               f"{r['lines'] / r['cpu']:>11,.0f}", flush=True)
         print_phases(r)
-        for behind in (False, True):
-            floor = write_floor(r["bytes"], args.scratch, behind)
-            how = "with write-behind" if behind else "plain"
-            print(f"        write floor ({how}): {r['bytes'] / 1e6:,.1f} MB in {floor:.2f} s = "
-                  f"{r['bytes'] / 1e6 / floor:,.0f} MB/s, {FLOOR_BLOCK >> 20} MiB os.write "
-                  f"calls; ceiling {r['lines'] / floor:,.0f} sales lines/s if generating cost "
-                  f"nothing (floor = {floor / r['seconds']:.0%} of this run's seconds); load "
-                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        floor = write_floor(r["bytes"], args.scratch)
+        print(f"        write floor: {r['bytes'] / 1e6:,.1f} MB in {floor:.2f} s = "
+              f"{r['bytes'] / 1e6 / floor:,.0f} MB/s, {FLOOR_BLOCK >> 20} MiB os.write "
+              f"calls; ceiling {r['lines'] / floor:,.0f} sales lines/s if generating cost "
+              f"nothing (floor = {floor / r['seconds']:.0%} of this run's seconds); load "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
     if args.no_jafgen:
         return 0

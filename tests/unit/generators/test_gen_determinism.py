@@ -44,15 +44,3 @@ def test_helper_processes_do_not_change_the_bytes(tmp_path: Path, monkeypatch,
     generate_extract(serial, scale=0.05, seed=11, workers=1)
     generate_extract(parallel, scale=0.05, seed=11, workers=processes)
     assert _digests(parallel) == _digests(serial)
-
-
-def test_write_behind_does_not_change_the_bytes(tmp_path: Path, monkeypatch,
-                                                small_extract: Path) -> None:
-    """With a tiny write-behind window every file is written back and dropped from the page
-    cache many times while it grows: the files stay exactly the same."""
-    import generators.pagecache
-
-    monkeypatch.setattr(generators.pagecache, "WINDOW", 16 << 10)
-    again = tmp_path / "again"
-    generate_extract(again, scale=0.05, seed=11)
-    assert _digests(again) == _digests(small_extract)
