@@ -11,6 +11,7 @@ removed from bronze.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def file_line(path: Path, line_number: int) -> str:
     return path.read_text(encoding="utf-8").splitlines()[line_number - 1]
 
 
-def rewrite(path: Path, keep_line: Any, extra: list[str] = ()) -> None:
+def rewrite(path: Path, keep_line: Callable[[str], bool], extra: Sequence[str] = ()) -> None:
     """Keep the lines for which `keep_line(line)` is true, then append `extra`."""
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if keep_line(line)]
     path.write_text("".join(f"{line}\n" for line in [*lines, *extra]), encoding="utf-8")
