@@ -35,7 +35,7 @@ def generate(settings) -> Path:  # noqa: ANN001 - Settings, imported lazily
     with connect(settings.duckdb_path) as con:  # locked: a clear message, exit 3
         gold = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'gold'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     if not gold:
         raise RetailError(f"{settings.duckdb_path}: no gold tables yet; run `retail run` first")
     target = docs_dir(settings.export_dir)

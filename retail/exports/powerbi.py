@@ -84,7 +84,7 @@ def _write_csv(con: duckdb.DuckDBPyConnection, table: str, tmp: Path) -> tuple[i
     rows = con.execute(
         f"copy (select {select} from {SCHEMA}.{_quote(table)} order by all) "
         f"to '{target}' (format csv, header true, delimiter ',')"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     return int(rows), [{"name": name, "type": typ} for name, typ in columns]
 
 

@@ -43,7 +43,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: str
         f"from {read_csv_sql(str(planned.path), planned.header)}"
     )
     try:
-        rows = con.execute(sql, [batch_id, planned.source_file]).fetchone()[0]
+        ((rows,),) = con.execute(sql, [batch_id, planned.source_file]).fetchall()
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise reader_errors.translate(
             exc, planned.path, len(planned.header), shape.has_quote
@@ -65,10 +65,12 @@ def _has_multiline_value(
         f"contains({ident(name)}, chr(10)) or contains({ident(name)}, chr(13))"
         for name in planned.header
     )
-    found = con.execute(
+    # fetchall, not fetchone: a SELECT result stays open until read to its end, and an open
+    # result makes the `con.register()` of _fix_line_numbers fail (ResourceInUseException).
+    ((found,),) = con.execute(
         f"select exists (select 1 from {_scope(planned)} and ({spans}))",
         [batch_id, planned.source_file],
-    ).fetchone()[0]
+    ).fetchall()
     return bool(found)
 
 

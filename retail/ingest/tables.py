@@ -72,6 +72,6 @@ def count_rows(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, int]:
     return {
         source.table: con.execute(
             f"select count(*) from {qualified(source)} where _batch_id = ?", [batch_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         for source in LAYOUT
     }

@@ -77,7 +77,7 @@ def export_purchases(duckdb_path: Path, out_dir: Path) -> PurchaseExtract:
             f"select (select count(*) from read_parquet({_sql_string(purchases)})),"
             f" (select count(*) from read_parquet({_sql_string(returns)})),"
             " (select count(*) from gold.fct_sales where customer_key is null)"
-        ).fetchone()
+        ).fetchall()[0]
     finally:
         con.close()
     assert counts is not None

@@ -61,7 +61,7 @@ def _summarise(output_dir: Path) -> tuple[int, dict[str, int], dict[str, int], d
         names = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         source = f"read_parquet([{names}])"
         customers, reference = con.execute(
-            f"select count(*), max(reference_date) from {source}").fetchone() or (0, None)
+            f"select count(*), max(reference_date) from {source}").fetchall()[0]
         tiers, segments = (
             dict(con.execute(f"select {column}, count(*) from {source} group by 1").fetchall())
             for column in ("value_tier", "rfm_segment")
