@@ -32,18 +32,20 @@ def read_csv_sql(path: str, header: tuple[str, ...]) -> str:
     )
 
 
-def load_csv(con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: str) -> int:
+def load_csv(
+    con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: str, batch_seq: int
+) -> int:
     """Append the file's records to its table; returns the row count. Raises BadInputError."""
     shape = lines.scan_shape(planned.path)
     selected = ", ".join(ident(name) for name in planned.header)
     sql = (
         f"insert into {qualified(planned.source)} by name "
-        f"select {selected}, ? as _batch_id, ? as _source_file, "
+        f"select {selected}, ? as _batch_id, ? as _batch_seq, ? as _source_file, "
         "row_number() over () + 1 as _source_row, now() as _ingested_at "
         f"from {read_csv_sql(str(planned.path), planned.header)}"
     )
     try:
-        ((rows,),) = con.execute(sql, [batch_id, planned.source_file]).fetchall()
+        ((rows,),) = con.execute(sql, [batch_id, batch_seq, planned.source_file]).fetchall()
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise reader_errors.translate(
             exc, planned.path, len(planned.header), shape.has_quote

@@ -21,7 +21,9 @@ from retail.ingest.validate import PlannedFile
 DELIMITER = "\x01"
 
 
-def load_jsonl(con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: str) -> int:
+def load_jsonl(
+    con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: str, batch_seq: int
+) -> int:
     """Append the file's non-blank lines to bronze.web_events; returns the row count."""
     if planned.size == 0:
         return 0
@@ -46,11 +48,11 @@ def load_jsonl(con: duckdb.DuckDBPyConnection, planned: PlannedFile, batch_id: s
             from numbered
             where line is not null
         )
-        select {fields}, line as _raw_line, ? as _batch_id, ? as _source_file,
+        select {fields}, line as _raw_line, ? as _batch_id, ? as _batch_seq, ? as _source_file,
             line_number as _source_row, now() as _ingested_at
         from parsed
     """
     try:
-        return con.execute(sql, [batch_id, planned.source_file]).fetchone()[0]
+        return con.execute(sql, [batch_id, batch_seq, planned.source_file]).fetchone()[0]
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise reader_errors.translate(exc, planned.path, 1, may_span_lines=False) from None

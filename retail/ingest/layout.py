@@ -12,9 +12,13 @@ from typing import Literal
 
 SYSTEM_FOLDERS = ("source_crm", "source_erp", "source_web")
 
-#: Load metadata columns every bronze table carries after its source columns.
+#: Load metadata columns every bronze table carries after its source columns. `_batch_id` names
+#: the batch (lineage); `_batch_seq` orders it: the warehouse's ingestion sequence number given
+#: the first time that batch id was ingested (1, 2, ...), kept when it is ingested again.
+#: Incremental models compare batches by `_batch_seq`, never by the spelling of `_batch_id`.
 METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_batch_id", "VARCHAR"),
+    ("_batch_seq", "BIGINT"),
     ("_source_file", "VARCHAR"),
     ("_source_row", "BIGINT"),
     ("_ingested_at", "TIMESTAMPTZ"),

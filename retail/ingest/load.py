@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from retail.errors import UsageError
+from retail.ingest import batches
 from retail.ingest.csv_loader import load_csv
 from retail.ingest.jsonl_loader import load_jsonl
 from retail.ingest.layout import LAYOUT
@@ -64,8 +65,7 @@ def ingest_extract(
     existed = duckdb_path.exists()
     con = connect(duckdb_path)
     try:
-        _load_batch(con, plan, batch_id, progress)
-        rows = count_rows(con, batch_id)
+        rows = _load_batch(con, plan, batch_id, raw_dir, "extract", progress)
     except BaseException:
         con.close()
         if not existed:
@@ -87,9 +87,15 @@ def ingest_extract(
 
 
 def _load_batch(
-    con: duckdb.DuckDBPyConnection, plan: list[PlannedFile], batch_id: str, progress: bool | None
-) -> None:
-    """Everything inside one transaction: tables, delete of the old batch, every file."""
+    con: duckdb.DuckDBPyConnection,
+    plan: list[PlannedFile],
+    batch_id: str,
+    raw_dir: Path,
+    source: str,
+    progress: bool | None,
+) -> dict[str, int]:
+    """Everything inside one transaction: tables, delete of the old batch, every file, the
+    register row. Returns the batch's rows per table."""
     # Row numbers come from an order-fixed window, so the insert itself need not keep order;
     # letting it go skips DuckDB's order-preserving "Batch Insert", the costliest part. SESSION:
     # other connections to the same database in this process keep their settings.
@@ -98,19 +104,24 @@ def _load_batch(
     con.execute("begin transaction")
     try:
         ensure_tables(con)
+        batches.ensure_registry(con)
+        batch_seq = batches.sequence_for(con, batch_id)
         delete_batch(con, batch_id)
         with progress_bar(progress) as bar:
             task = bar.add_task(f"Ingesting {batch_id}", total=len(plan))
             for planned in plan:
                 loader = load_jsonl if planned.source.kind == "jsonl" else load_csv
-                loader(con, planned, batch_id)
+                loader(con, planned, batch_id, batch_seq)
                 bar.advance(task)
+        rows = count_rows(con, batch_id)
+        batches.record_batch(con, batch_id, batch_seq, source, raw_dir, rows)
         con.execute("commit")
     except BaseException:
         # A failed commit has already ended the transaction: keep the original error.
         with contextlib.suppress(duckdb.Error):
             con.execute("rollback")
         raise
+    return rows
 
 
 def _remove_database(path: Path) -> None:

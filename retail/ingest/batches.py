@@ -1,0 +1,103 @@
+"""`bronze._batches`: the warehouse's register of ingested batches, and their order.
+
+Batches are ordered by when they were FIRST ingested into this warehouse, never by the spelling
+of their ids ("batch-10" sorts before "batch-9"). The register gives each new batch id the next
+sequence number (1, 2, ...); a batch ingested again keeps its number, so a corrected re-ingest
+keeps its place in time. Every bronze row carries its batch's number as `_batch_seq`, and the
+incremental models compare batches by it. The register row is written in the same transaction
+as the batch's rows, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+REGISTRY = "bronze._batches"
+
+#: Columns of `bronze._batches`, in table order.
+REGISTRY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("batch_id", "VARCHAR"),
+    ("batch_seq", "BIGINT"),
+    ("source", "VARCHAR"),
+    ("raw_dir", "VARCHAR"),
+    ("first_ingested_at", "TIMESTAMPTZ"),
+    ("ingested_at", "TIMESTAMPTZ"),
+    ("total_rows", "BIGINT"),
+    ("table_rows", "MAP(VARCHAR, BIGINT)"),
+)
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """One row of the register."""
+
+    batch_id: str
+    batch_seq: int
+    source: str
+
+
+def has_registry(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'bronze' and table_name = '_batches'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists bronze")
+    body = ", ".join(f"{name} {kind}" for name, kind in REGISTRY_COLUMNS)
+    con.execute(f"create table if not exists {REGISTRY} ({body}, primary key (batch_id))")
+
+
+def registered(con: duckdb.DuckDBPyConnection) -> list[BatchRecord]:
+    """Every registered batch, in batch order (empty when the warehouse has no register)."""
+    if not has_registry(con):
+        return []
+    rows = con.execute(
+        f"select batch_id, batch_seq, source from {REGISTRY} order by batch_seq"
+    ).fetchall()
+    return [BatchRecord(batch_id, seq, source) for batch_id, seq, source in rows]
+
+
+def sequence_for(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+    """The batch's number: its own when it was ingested before, else the next one."""
+    known = con.execute(
+        f"select batch_seq from {REGISTRY} where batch_id = ?", [batch_id]
+    ).fetchone()
+    if known is not None:
+        return int(known[0])
+    last = con.execute(f"select coalesce(max(batch_seq), 0) from {REGISTRY}").fetchone()
+    return int(last[0]) + 1
+
+
+def record_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: str,
+    batch_seq: int,
+    source: str,
+    raw_dir: Path,
+    rows: dict[str, int],
+) -> None:
+    """Insert or update the batch's register row (first_ingested_at is kept on re-ingest)."""
+    con.execute(
+        f"""
+        insert into {REGISTRY} values (?, ?, ?, ?, now(), now(), ?, map(?::varchar[], ?::bigint[]))
+        on conflict (batch_id) do update set
+            source = excluded.source, raw_dir = excluded.raw_dir,
+            ingested_at = excluded.ingested_at, total_rows = excluded.total_rows,
+            table_rows = excluded.table_rows
+        """,
+        [
+            batch_id,
+            batch_seq,
+            source,
+            str(raw_dir),
+            sum(rows.values()),
+            list(rows),
+            list(rows.values()),
+        ],
+    )
