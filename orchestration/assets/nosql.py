@@ -1,24 +1,26 @@
 """MongoDB: web events and customer profiles in MongoDB, aggregations back into gold.
 
-One step (one embedded server start): load the extract's events, rebuild the customer-360
-profiles from gold, run the aggregation pipelines into `gold.nosql_*`, then compare MongoDB's
-figures with dbt's (`check_against_dbt`) as an asset check.
+One step (one embedded server start): make `events` mirror the warehouse's web events
+(`bronze.web_events`, batch by batch: `sync_events`), rebuild the customer-360 profiles from
+gold (skipped when that gold is unchanged), run the aggregation pipelines into `gold.nosql_*`,
+then compare MongoDB's figures with dbt's (`check_against_dbt`) as an asset check. Events come
+from bronze, not from the extract folder, so MongoDB holds what the warehouse holds (a batch
+ingested again, removed, or another warehouse) and aggregations never read stale events.
 """
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from orchestration.assets.bronze import DUCKDB_POOL
-from orchestration.assets.raw import RAW_KEY
 from orchestration.metadata import table_metadata
 from orchestration.resources import RetailResource
 from retail.warehouse import connect
 
 EVENTS_KEY = dg.AssetKey(["nosql", "events"])
+BRONZE_EVENTS_KEY = dg.AssetKey(["bronze", "web_events"])
 PROFILES_KEY = dg.AssetKey(["nosql", "customer_profiles"])
 GOLD_TABLES = ("nosql_most_viewed_products", "nosql_category_views_daily", "nosql_session_funnel")
 FUNNEL_KEY = dg.AssetKey(["gold", "nosql_session_funnel"])
@@ -33,7 +35,8 @@ PROFILE_INPUTS = [dg.AssetKey(["gold", name]) for name in
 def _outs() -> dict[str, dg.AssetOut]:
     outs = {
         "events": dg.AssetOut(key=EVENTS_KEY, kinds={"mongodb"},
-                              description="MongoDB `events`: the extract's valid web events."),
+                              description="MongoDB `events`: the warehouse's valid web events "
+                                          "(bronze.web_events, by silver's rules)."),
         "customer_profiles": dg.AssetOut(
             key=PROFILES_KEY, kinds={"mongodb"},
             description="MongoDB `customer_profiles`: one customer-360 document per customer."),
@@ -46,11 +49,10 @@ def _outs() -> dict[str, dg.AssetOut]:
 
 @dg.multi_asset(
     name="nosql",
-    ins={"extract": dg.AssetIn(RAW_KEY)},
     outs=_outs(),
-    deps=PROFILE_INPUTS,
+    deps=[BRONZE_EVENTS_KEY, *PROFILE_INPUTS],
     internal_asset_deps={
-        "events": {RAW_KEY},
+        "events": {BRONZE_EVENTS_KEY},
         "customer_profiles": set(PROFILE_INPUTS),
         **{table: {EVENTS_KEY, dg.AssetKey(["gold", "dim_products"])} for table in GOLD_TABLES},
     },
@@ -58,26 +60,22 @@ def _outs() -> dict[str, dg.AssetOut]:
     check_specs=[CHECK],
     pool=DUCKDB_POOL,
 )
-def nosql(
-    context: dg.AssetExecutionContext, extract: str, retail: RetailResource
-) -> Iterator[Any]:
+def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator[Any]:
     """Events and profiles into MongoDB; aggregations into gold; consistency with dbt."""
     from retail.nosql import (
         build_customer_profiles,
         check_against_dbt,
-        load_events,
         mongo_database,
         run_aggregations,
+        sync_events,
     )
 
     settings = retail.settings()
     with mongo_database(settings) as db:
         started = time.perf_counter()
-        loaded = load_events(db, Path(extract), progress=False)
+        synced = sync_events(db, settings.duckdb_path, progress=False)
         yield dg.Output(None, output_name="events", metadata={
-            **{k: v for k, v in loaded.as_metadata().items() if not isinstance(v, list)},
-            "documents": db["events"].estimated_document_count(),
-            "duration_seconds": round(time.perf_counter() - started, 3)})
+            **synced.as_metadata(), "duration_seconds": round(time.perf_counter() - started, 3)})
         started = time.perf_counter()
         profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
         yield dg.Output(None, output_name="customer_profiles", metadata={

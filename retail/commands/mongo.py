@@ -12,11 +12,15 @@ DESCRIPTION = """\
 Work with the MongoDB layer: the embedded SecantusDB server (data under
 $RETAIL_DATA_DIR/mongodb) unless MONGODB_URI names a real MongoDB.
 
-  retail mongo load-events --raw DIR   web events of one extract -> `events`
-  retail mongo profiles                gold -> `customer_profiles` (one per customer)
-  retail mongo aggregate               pipelines -> gold.nosql_* tables in DuckDB
-  retail mongo check                   MongoDB funnel / views == the dbt models?
-  retail mongo sync [--raw DIR]        all of the above, in that order
+  retail mongo events      `events` mirrors the warehouse's web events (bronze.web_events)
+  retail mongo profiles    gold -> `customer_profiles` (one per customer)
+  retail mongo aggregate   events, then pipelines -> gold.nosql_* tables in DuckDB
+  retail mongo check       MongoDB funnel / views == the dbt models?
+  retail mongo sync        all of the above, in that order
+
+`events` follows the warehouse batch by batch: a batch ingested again replaces its events, a
+batch removed from bronze takes its events away, another warehouse (RETAIL_DUCKDB_PATH)
+replaces them all; an unchanged warehouse sends nothing.
 
 Exit status: 0 on success, 1 when the check finds a difference or MongoDB is unreachable,
 2 on bad input, 3 when the warehouse is locked.
@@ -32,33 +36,36 @@ def _batch_size(text: str) -> int:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    load = sub.add_parser("load-events", help="load one extract's source_web/events.jsonl")
-    load.add_argument("--raw", type=Path, required=True, help="the extract folder")
-    load.add_argument("--batch-size", type=_batch_size, help="documents per bulk write")
+    events = sub.add_parser("events", help="mirror the warehouse's web events in `events`")
+    events.add_argument("--batch-size", type=_batch_size, help="documents per bulk write")
+    events.add_argument("--full", action="store_true", help="drop `events` and load it again")
     profiles = sub.add_parser("profiles", help="rebuild customer_profiles from gold")
     profiles.add_argument("--batch-size", type=_batch_size, help="documents per insert")
     sub.add_parser("aggregate", help="run the pipelines, write gold.nosql_* tables")
     sub.add_parser("check", help="compare MongoDB funnel and product views with dbt")
-    sync = sub.add_parser("sync", help="load-events (with --raw), profiles, aggregate, check")
-    sync.add_argument("--raw", type=Path, help="an extract folder whose events to load first")
+    sync = sub.add_parser("sync", help="events, profiles, aggregate, check")
     sync.add_argument("--batch-size", type=_batch_size, help="documents per bulk write")
 
 
-def _load(db: Any, raw: Path, batch_size: int | None) -> None:
-    from retail.errors import UsageError
-    from retail.nosql import load_events
+def _events(db: Any, duckdb_path: Path, batch_size: int | None, full: bool = False) -> None:
+    from retail.nosql import sync_events
 
-    if not raw.is_dir():
-        raise UsageError(f"{raw}: no such extract folder")
     options = {"batch_size": batch_size} if batch_size else {}
-    result = load_events(db, raw, **options)
-    if not result.file_present:
-        print(f"events: {result.file} absent, nothing loaded")
+    result = sync_events(db, duckdb_path, full=full, **options)
+    if result.unchanged:
+        print(f"events: up to date ({result.loads} load(s) of web events in the warehouse, "
+              f"{result.documents} documents)")
         return
-    print(f"events: {result.lines} lines, {result.valid} valid ({result.inserted} new, "
-          f"{result.already_present} already loaded), rejected {result.rejected()}: "
-          f"{result.malformed} malformed, {result.missing_event_id} without event_id, "
-          f"{result.unknown_event_type} unknown type, {result.duplicate_event_id} duplicates")
+    how = "reloaded from scratch" if result.reset else (
+        f"{result.kept} kept, {result.removed} removed")
+    print(f"events: {result.loads} load(s) in the warehouse: {how}, {result.loaded} loaded; "
+          f"{result.deleted} documents deleted, {result.inserted} inserted, "
+          f"{result.documents} in `events`")
+    if result.lines:
+        print(f"events: {result.lines} lines read, {result.valid} valid, rejected "
+              f"{result.rejected()}: {result.malformed} malformed, {result.missing_event_id} "
+              f"without event_id, {result.unknown_event_type} unknown type, "
+              f"{result.duplicate_event_id} duplicates")
 
 
 def _profiles(db: Any, duckdb_path: Path, batch_size: int | None) -> None:
@@ -92,17 +99,18 @@ def _check(db: Any, duckdb_path: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from retail.nosql import mongo_database, redact_uri
+    from retail.nosql import mongo_database, redact_text
     from retail.settings import Settings
 
     settings = Settings.from_env()
-    where = (redact_uri(settings.mongodb_uri) if settings.mongodb_uri
+    where = (redact_text(settings.mongodb_uri, settings.mongodb_uri) if settings.mongodb_uri
              else f"embedded SecantusDB ({settings.mongo_data_dir})")
     print(f"MongoDB: {where}")
     batch_size = getattr(args, "batch_size", None)
     with mongo_database(settings) as db:
-        if args.action == "load-events" or (args.action == "sync" and args.raw):
-            _load(db, args.raw, batch_size)
+        if args.action in ("events", "aggregate", "sync"):  # never aggregate stale events
+            _events(db, settings.duckdb_path, batch_size if args.action != "aggregate" else None,
+                    full=getattr(args, "full", False))
         if args.action in ("profiles", "sync"):
             _profiles(db, settings.duckdb_path, batch_size if args.action == "profiles" else None)
         if args.action in ("aggregate", "sync"):

@@ -2,7 +2,7 @@
 
 Public API (what the CLI and the Dagster assets call):
 - `mongo_client(settings)` / `mongo_database(settings)`: the server (embedded unless MONGODB_URI)
-- `load_events(db, extract_dir) -> LoadResult`
+- `sync_events(db, duckdb_path) -> SyncResult`: `events` mirrors the warehouse's bronze.web_events
 - `build_customer_profiles(db, duckdb_path) -> int`
 - `aggregate_most_viewed_products`, `aggregate_category_views_daily`,
   `aggregate_session_funnel`, `run_aggregations` (db, duckdb_path): write `gold.nosql_*`
@@ -16,12 +16,13 @@ from retail.nosql.aggregations import (
     run_aggregations,
 )
 from retail.nosql.checks import ConsistencyReport, check_against_dbt
-from retail.nosql.events import LoadResult, load_events
+from retail.nosql.events import SyncResult, sync_events
 from retail.nosql.profiles import build_customer_profiles
 from retail.nosql.redact import redact_text, redact_uri
 from retail.nosql.server import (
     MongoOperationError,
     MongoUnavailableError,
+    MongoUriError,
     database_name,
     mongo_client,
     mongo_database,
@@ -29,19 +30,20 @@ from retail.nosql.server import (
 
 __all__ = [
     "ConsistencyReport",
-    "LoadResult",
     "MongoOperationError",
     "MongoUnavailableError",
+    "MongoUriError",
+    "SyncResult",
     "aggregate_category_views_daily",
     "aggregate_most_viewed_products",
     "aggregate_session_funnel",
     "build_customer_profiles",
     "check_against_dbt",
     "database_name",
-    "load_events",
     "mongo_client",
     "mongo_database",
     "redact_text",
     "redact_uri",
     "run_aggregations",
+    "sync_events",
 ]

@@ -65,8 +65,8 @@ def _timestamp(value: Any) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC).replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 
-def parse_event(line: bytes, batch_id: str, line_number: int) -> dict[str, Any]:
-    """One JSONL line -> the event document; raises `Rejected`."""
+def parse_event(line: bytes | str, batch_id: str, line_number: int) -> dict[str, Any]:
+    """One JSONL line (bronze `_raw_line`) -> the event document; raises `Rejected`."""
     try:
         record = json.loads(line)
     except (ValueError, UnicodeDecodeError) as exc:

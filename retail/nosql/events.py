@@ -1,15 +1,18 @@
-"""Load the extract's web events (`source_web/events.jsonl`) into the `events` collection.
+"""Mirror the warehouse's web events (`bronze.web_events`) into the `events` collection.
 
-One document per valid event, `_id` = event_id. The rules are silver's (`base_web__events`),
-so the counts here match `silver.rejected_rows` for the same file: a line is rejected when it is
-not valid JSON, has no event_id, has an unknown event type (after trim + lower-case), or repeats
-the event_id of an earlier valid line (the first valid copy is kept). Text is trimmed (blank ->
-null), customer_id is a 32-bit integer or null, an unreadable `ts` is null (the event is kept).
-A bad line is counted, never fatal. Writes are insert-if-absent keyed on `_id`, in unordered
-bulk batches (see `_flush`): loading the same file twice leaves the same documents, and, as in
-silver, a later batch repeating an event leaves the kept one as it was.
-Loading a file whose bytes `events` already holds is skipped (`load_ledger`): on SecantusDB a
-no-op re-load otherwise costs as much as the first load.
+MongoDB follows the warehouse batch by batch. `load_ledger` records the loads `events` mirrors
+(a load = one ingest of one batch: `_batch_id` + `_ingested_at`), in batch order. A sync
+compares them with the loads bronze holds now: the common leading loads stay as they are; from
+the first difference on (a batch ingested again, removed, or new), the documents of the mirrored
+loads are deleted and the warehouse's remaining loads are loaded in order. When nothing matches
+(another warehouse, a fresh one, or a ledger that no longer describes `events`) the collection
+is dropped and loaded from scratch. An unchanged warehouse re-sends nothing.
+
+One document per valid event, `_id` = event_id, parsed from `_raw_line` by silver's rules
+(`event_parsing`, `base_web__events`): the first valid copy of an event_id wins, in batch order
+then line order, so the documents are the rows of `stg_web__events`. Each document records its
+batch (`batch_id`) and bronze line (`source_line`); deleting a batch's documents uses the
+`batch_id` index.
 """
 
 from __future__ import annotations
@@ -18,140 +21,177 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retail.errors import BadInputError, RetailError
+from retail.errors import RetailError
+from retail.nosql.bronze_events import Load, load_lines, warehouse_loads
 from retail.nosql.event_parsing import Rejected, parse_event
-from retail.nosql.load_ledger import LoadLedger, file_digest
+from retail.nosql.gold_io import read_only
+from retail.nosql.load_ledger import EventLedger
 from retail.progress import progress_bar
 
-EVENTS_FILE = Path("source_web") / "events.jsonl"
-INDEXED_FIELDS = ("session_id", "customer_id", "ts", "product_key", "event_type")
+EVENTS = "events"
+BATCH_FIELD = "batch_id"
+INDEXED_FIELDS = ("session_id", "customer_id", "ts", "product_key", "event_type", BATCH_FIELD)
 DEFAULT_BATCH_SIZE = 2000
-WRITE_MODES = ("insert", "upsert")
+COUNTERS = ("lines", "valid", "inserted", "malformed", "missing_event_id", "unknown_event_type",
+            "duplicate_event_id")
 
 
 @dataclass
-class LoadResult:
-    """What one load did. `rejected()` equals the rows silver rejects for the same file."""
+class SyncResult:
+    """What one sync did. The line counters cover the loads loaded by this sync; their
+    rejections equal the rows silver rejects for those lines."""
 
-    file: str
-    file_present: bool = True
+    loads: int = 0  # loads of web events the warehouse holds
+    kept: int = 0  # of those, already mirrored and left as they were
+    removed: int = 0  # mirrored loads whose documents were deleted (gone, changed, or after)
+    loaded: int = 0  # loads loaded by this sync
+    reset: bool = False  # `events` was dropped and loaded from scratch
+    deleted: int = 0  # documents deleted (by batch, or by the drop)
     lines: int = 0
     valid: int = 0
     inserted: int = 0
-    already_present: int = 0
     malformed: int = 0
     missing_event_id: int = 0
     unknown_event_type: int = 0
-    duplicate_event_id: int = 0
-    skipped: bool = False  # the same file was already loaded into this `events` (load_ledger)
+    duplicate_event_id: int = 0  # an earlier valid copy was kept (in MongoDB or this sync)
+    documents: int = 0  # documents `events` holds after the sync
     first_problems: list[str] = field(default_factory=list)
 
     def rejected(self) -> int:
         return (self.malformed + self.missing_event_id + self.unknown_event_type
                 + self.duplicate_event_id)
 
+    @property
+    def unchanged(self) -> bool:
+        return not (self.removed or self.loaded or self.reset)
+
     def as_metadata(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {k: v for k, v in asdict(self).items() if k != "first_problems"}
         data["rejected"] = self.rejected()
+        data["first_problems"] = "\n".join(self.first_problems) or "none"
         return data
 
 
 def ensure_event_indexes(db: Any) -> None:
-    """Secondary indexes for the lookups the platform makes (idempotent)."""
+    """Secondary indexes for the platform's lookups and for deleting by batch (idempotent)."""
     for name in INDEXED_FIELDS:
-        db.events.create_index(name)
+        db[EVENTS].create_index(name)
 
 
-def _upserts(batch: list[dict[str, Any]]) -> list[Any]:
-    from pymongo import UpdateOne
+def _common_prefix(mirrored: list[dict[str, Any]], loads: list[Load]) -> int:
+    """How many leading loads `events` mirrors that the warehouse still holds, in that order.
 
-    return [UpdateOne({"_id": doc["_id"]},
-                      {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}}, upsert=True)
-            for doc in batch]
-
-
-def _flush(db: Any, batch: list[dict[str, Any]], result: LoadResult, mode: str) -> None:
-    """Write one batch (unordered bulk write); an event already stored stays as it is.
-
-    `insert`: InsertOne each; a duplicate-key error (11000) on `_id` means already stored.
-    `upsert`: UpdateOne($setOnInsert, upsert=True). Same outcome; on SecantusDB the insert
-    path measured about 3x faster, on a first load and on a re-load alike.
+    A batch id of a changed load that also appears among the kept ones (a warehouse with two
+    loads of one batch) shortens the prefix, since documents are deleted by batch id.
     """
-    from pymongo import InsertOne
+    keep = 0
+    for recorded, load in zip(mirrored, loads, strict=False):
+        if (recorded["batch_id"], recorded["batch_seq"], recorded["ingested_at_us"]) != load.key():
+            break
+        keep += 1
+    changed = {entry["batch_id"] for entry in mirrored[keep:]} | {
+        load.batch_id for load in loads[keep:]}
+    while keep and mirrored[keep - 1]["batch_id"] in changed:
+        keep -= 1
+    return keep
+
+
+def _insert(db: Any, batch: list[dict[str, Any]], counts: dict[str, int]) -> None:
+    """Insert-if-absent (unordered): an `_id` already stored is a later copy, a duplicate."""
     from pymongo.errors import BulkWriteError
 
     if not batch:
         return
-    requests = _upserts(batch) if mode == "upsert" else [InsertOne(doc) for doc in batch]
     try:
-        outcome = db.events.bulk_write(requests, ordered=False).bulk_api_result
+        inserted = db[EVENTS].insert_many(batch, ordered=False).inserted_ids
+        stored = len(inserted)
     except BulkWriteError as exc:
-        outcome = exc.details
-        other = [error for error in outcome["writeErrors"] if error.get("code") != 11000]
+        other = [error for error in exc.details["writeErrors"] if error.get("code") != 11000]
         if other:
             raise RetailError(f"MongoDB rejected {len(other)} event(s) in a batch of "
                               f"{len(batch)}: {other[0].get('errmsg')}") from None
-    stored = outcome.get("nInserted", 0) + outcome.get("nUpserted", 0)
-    result.inserted += stored
-    result.already_present += len(batch) - stored
+        stored = exc.details.get("nInserted", 0)
+    counts["inserted"] += stored
+    counts["valid"] -= len(batch) - stored  # refused copies are duplicates, not valid events
+    counts["duplicate_event_id"] += len(batch) - stored
     batch.clear()
 
 
-def load_events(
-    db: Any,
-    extract_dir: Path,
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    mode: str = "insert",
-    progress: bool | None = None,
-    skip_loaded: bool = True,
-) -> LoadResult:
-    """Stream `events.jsonl` of one extract into `db.events`; an absent file loads nothing.
-
-    `skip_loaded`: when `events` still holds this very file (same bytes) from an earlier
-    load, return that load's counters as a re-load would, without re-sending every event.
-    """
-    extract_dir = Path(extract_dir)
-    if not extract_dir.is_dir():
-        raise BadInputError(extract_dir, "extract folder not found")
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    if mode not in WRITE_MODES:
-        raise ValueError(f"mode must be one of {', '.join(WRITE_MODES)}")
-    path = extract_dir / EVENTS_FILE
-    result = LoadResult(file=str(path))
-    if not path.is_file():
-        result.file_present = False
-        ensure_event_indexes(db)
-        return result
-    ledger = LoadLedger(db, file_digest(path))
-    earlier = ledger.recorded() if skip_loaded else None
-    if earlier is not None:
-        ensure_event_indexes(db)
-        return LoadResult(**{**earlier, "file": str(path), "inserted": 0,
-                             "already_present": earlier["valid"], "skipped": True})
-    seen: set[str] = set()
+def _load(db: Any, con: Any, load: Load, seen: set[str], batch_size: int,
+          result: SyncResult, advance: Any) -> dict[str, Any]:
+    """Parse and insert one load's lines; returns its ledger entry (key and counters)."""
+    counts = dict.fromkeys(COUNTERS, 0)
     batch: list[dict[str, Any]] = []
-    with path.open("rb") as handle, progress_bar(progress) as bar:
-        task = bar.add_task("Loading events into MongoDB", total=path.stat().st_size)
-        for line_number, line in enumerate(handle, start=1):
-            result.lines += 1
-            bar.advance(task, len(line))
+    for chunk in load_lines(con, load, batch_size):
+        for line_number, line in chunk:
+            counts["lines"] += 1
             try:
-                document = parse_event(line, extract_dir.name, line_number)
+                document = parse_event(line, load.batch_id, line_number)
                 if document["_id"] in seen:
                     raise Rejected("duplicate_event_id", f"duplicate event_id {document['_id']}")
             except Rejected as reject:
-                setattr(result, reject.kind, getattr(result, reject.kind) + 1)
+                counts[reject.kind] += 1
                 if len(result.first_problems) < 5:
-                    result.first_problems.append(f"line {line_number}: {reject}")
+                    result.first_problems.append(
+                        f"batch {load.batch_id}, line {line_number}: {reject}")
                 continue
             seen.add(document["_id"])
-            result.valid += 1
+            counts["valid"] += 1
             batch.append(document)
             if len(batch) >= batch_size:
-                _flush(db, batch, result, mode)
-        _flush(db, batch, result, mode)
+                _insert(db, batch, counts)
+        advance(len(chunk))
+    _insert(db, batch, counts)
+    for name in COUNTERS:
+        setattr(result, name, getattr(result, name) + counts[name])
+    return {**asdict(load), **counts}
+
+
+def sync_events(
+    db: Any,
+    duckdb_path: Path,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool | None = None,
+    full: bool = False,
+) -> SyncResult:
+    """Make `events` mirror `bronze.web_events` of `duckdb_path`; `full` reloads everything."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    ledger = EventLedger(db)
+    con = read_only(duckdb_path)
+    try:
+        loads = warehouse_loads(con, duckdb_path)
+        keep = 0 if full else _common_prefix(ledger.loads, loads)
+        result = SyncResult(loads=len(loads), kept=keep, removed=len(ledger.loads) - keep)
+        collection = db[EVENTS]
+        if keep == 0:
+            exists = bool(list(db.list_collections(filter={"name": EVENTS})))
+            result.reset = exists and (full or not ledger.trusted or bool(ledger.loads))
+            if result.reset or not exists:
+                result.deleted = collection.estimated_document_count() if exists else 0
+                collection.drop()
+                db.create_collection(EVENTS)
+        elif result.removed:
+            gone = sorted({entry["batch_id"] for entry in ledger.loads[keep:]})
+            result.deleted = collection.delete_many({BATCH_FIELD: {"$in": gone}}).deleted_count
+        mirrored = ledger.loads[:keep]
+        if result.reset or result.removed or not ledger.trusted:
+            ledger.record(mirrored)
+        todo = loads[keep:]
+        if todo:
+            # first valid copies already stored are found by `_id` on insert (a duplicate)
+            seen: set[str] = set()
+            with progress_bar(progress) as bar:
+                task = bar.add_task("Syncing events into MongoDB",
+                                    total=sum(load.rows for load in todo))
+                for load in todo:
+                    mirrored.append(_load(db, con, load, seen, batch_size, result,
+                                          lambda n: bar.advance(task, n)))
+                    result.loaded += 1
+                    ledger.record(mirrored)
+    finally:
+        con.close()
     ensure_event_indexes(db)  # after the writes: on a first load ~2x faster than before
-    ledger.record(asdict(result))
+    result.documents = collection.estimated_document_count()
     return result

@@ -1,38 +1,25 @@
-"""What `events` and `customer_profiles` already hold, so a repeated load or build is skipped.
+"""What `events` and `customer_profiles` already hold, so a repeated sync or build is skipped.
 
-Why: re-loading a file is a no-op by design (insert-if-absent on `_id`), but on SecantusDB it
-still costs as much as the first load (every event is parsed, sent and refused). So after a
-load, `event_loads` records the file's SHA-256 and its `LoadResult`, together with the state
-of `events` it produced: the collection's UUID (changes when the collection is dropped and
-re-created) and its document count (changes when documents are added or removed). A later
-load of a file with the same hash is skipped only while `events` is still in that state; any
-other change forgets every recorded file and the next load runs in full. A skipped load
-returns what a full re-load would: the same counters, nothing inserted, every valid event
-already present. The document ids do not depend on where the file lies, so the path is not
-part of the key (the documents of the first load stay, as a full re-load would leave them).
+Why: on SecantusDB re-sending documents costs as much as the first load. So `load_ledger`
+(one document per collection) records what each collection was built from, together with the
+state of the collection it produced: its UUID (changes when the collection is dropped and
+re-created) and its document count (changes when documents are added or removed). A ledger
+entry is trusted only while the collection is still in that state; anything else (a crash
+mid-sync, a document deleted by hand, a dropped collection) makes the next sync start over.
 
-`customer_profiles` is handled the same way (`recorded_build` / `record_build`): its rebuild
-is skipped when the fingerprint of what it would write equals the recorded one and the
-collection is in the state the recorded build left it.
+`events` (`EventLedger`): the warehouse loads it mirrors, in batch order, each as
+{batch_id, batch_seq, ingested_at_us, rows, lines, valid, inserted, malformed,
+missing_event_id, unknown_event_type, duplicate_event_id} (see `bronze_events.Load`).
+`customer_profiles` (`recorded_build` / `record_build`): the fingerprint of the gold values it
+was built from.
 """
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 LEDGER = "load_ledger"
 _STATE_ID = "events"
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of the file's bytes (read in 1 MiB blocks)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _state(db: Any, name: str) -> dict[str, Any]:
@@ -63,25 +50,22 @@ def record_build(db: Any, name: str, fingerprint: str) -> None:
         upsert=True)
 
 
-class LoadLedger:
-    """The ledger as one load sees it: read before the load, written after a full load."""
+class EventLedger:
+    """The loads `events` mirrors, as a sync reads them first and records them as it goes."""
 
-    def __init__(self, db: Any, digest: str) -> None:
-        self._db, self.digest = db, digest
+    def __init__(self, db: Any) -> None:
+        self._db = db
         record = db[LEDGER].find_one({"_id": _STATE_ID}) or {}
-        before = _events_state(db)
-        # the recorded files are still all in `events` only if nothing touched it since
-        valid = before["uuid"] is not None and record.get("state") == before
-        self._files: dict[str, Any] = dict(record.get("files", {})) if valid else {}
+        state = _events_state(db)
+        # the recorded loads are all in `events` only if nothing else touched it since
+        self.trusted = state["uuid"] is not None and record.get("state") == state
+        self.loads: list[dict[str, Any]] = list(record.get("loads", [])) if self.trusted else []
 
-    def recorded(self) -> dict[str, Any] | None:
-        """The LoadResult fields of this file's earlier load, if `events` still holds it."""
-        return self._files.get(self.digest)
-
-    def record(self, result: dict[str, Any]) -> None:
-        """Remember this file as loaded into `events` as it now is (inserts keep the rest)."""
-        self._files[self.digest] = result
+    def record(self, loads: list[dict[str, Any]]) -> None:
+        """Remember that `events`, as it now is, mirrors exactly `loads` (in batch order)."""
+        self.loads = list(loads)
         self._db[LEDGER].replace_one(
             {"_id": _STATE_ID},
-            {"_id": _STATE_ID, "state": _events_state(self._db), "files": self._files},
+            {"_id": _STATE_ID, "source": "bronze.web_events", "state": _events_state(self._db),
+             "loads": self.loads},
             upsert=True)

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from retail.errors import RetailError
-from retail.nosql.redact import redact_text, redact_uri
+from retail.errors import RetailError, UsageError
+from retail.nosql.redact import redact_text
 from retail.settings import Settings
 
 DEFAULT_DATABASE = "retail"
@@ -37,6 +37,10 @@ SERVER_SELECTION_TIMEOUT_MS = 10_000
 
 class MongoUnavailableError(RetailError):
     """The MongoDB server cannot be reached or started (message never holds credentials)."""
+
+
+class MongoUriError(UsageError):
+    """MONGODB_URI is malformed or names a file that cannot be read (exit 2; no credentials)."""
 
 
 class MongoOperationError(RetailError):
@@ -151,18 +155,25 @@ def _connect(uri: str) -> Any:
     options: dict[str, Any] = {"tz_aware": True}
     if "serverselectiontimeoutms" not in uri.lower():  # keyword arguments would override the URI
         options["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
+    shown = redact_text(uri, uri)
     try:
         client: Any = MongoClient(uri, **options)
-    except (PyMongoError, ValueError) as exc:  # malformed URI, bad option
-        raise MongoUnavailableError(
-            f"invalid MongoDB URI {redact_uri(uri)}: {redact_text(str(exc), uri)}"
+    except (PyMongoError, ValueError, TypeError) as exc:  # malformed URI, bad option
+        raise MongoUriError(
+            f"MONGODB_URI: invalid MongoDB URI {shown}: {redact_text(str(exc), uri)}"
+        ) from None
+    except OSError as exc:  # a file the URI names (tlsCAFile, tlsCertificateKeyFile, ...)
+        what = redact_text(str(exc.filename or exc), uri)
+        raise MongoUriError(
+            f"MONGODB_URI: invalid MongoDB URI {shown}: cannot read {what}: "
+            f"{exc.strerror or type(exc).__name__}"
         ) from None
     try:
         client.admin.command("ping")
     except PyMongoError as exc:
         client.close()
         raise MongoUnavailableError(
-            f"cannot reach MongoDB at {redact_uri(uri)}: {redact_text(str(exc), uri)}"
+            f"cannot reach MongoDB at {shown}: {redact_text(str(exc), uri)}"
         ) from None
     return client
 
@@ -185,7 +196,7 @@ def mongo_client(settings: Settings) -> Iterator[Any]:
             yield client
         except PyMongoError as exc:  # a driver error mid-run: a clear message, no credentials
             raise MongoOperationError(
-                f"MongoDB at {redact_uri(uri)} failed: {type(exc).__name__}: "
+                f"MongoDB at {redact_text(uri, uri)} failed: {type(exc).__name__}: "
                 f"{redact_text(str(exc), uri)}"
             ) from None
 

@@ -87,3 +87,40 @@ def hand_made_gold(duckdb_path: Path, *, with_segments: bool = True) -> Path:
         if with_segments:
             con.execute(HAND_MADE_SEGMENTS)
     return duckdb_path
+
+
+def write_headers_only(extract: Path) -> Path:
+    """The required CRM/ERP files with their header alone: an extract of web events only."""
+    from retail.ingest.layout import LAYOUT
+
+    for source in LAYOUT:
+        if source.kind == "csv" and not source.optional:
+            path = extract / source.relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(",".join(_HEADERS[source.table]) + "\n")
+    return extract
+
+
+# the headers as the source systems spell them (the layout keeps them lower-cased)
+_HEADERS = {
+    "crm_cust_info": ["cst_id", "cst_key", "cst_firstname", "cst_lastname",
+                      "cst_marital_status", "cst_gndr", "cst_create_date"],
+    "crm_prd_info": ["prd_id", "prd_key", "prd_nm", "prd_cost", "prd_line", "prd_start_dt",
+                     "prd_end_dt"],
+    "crm_sales_details": ["sls_ord_num", "sls_prd_key", "sls_cust_id", "sls_order_dt",
+                          "sls_ship_dt", "sls_due_dt", "sls_sales", "sls_quantity", "sls_price"],
+    "erp_cust_az12": ["CID", "BDATE", "GEN"],
+    "erp_loc_a101": ["CID", "CNTRY"],
+    "erp_px_cat_g1v2": ["ID", "CAT", "SUBCAT", "MAINTENANCE"],
+}
+
+
+def ingest_events(duckdb_path: Path, extract: Path, lines: list[Any] | None) -> Path:
+    """Ingest a batch (folder name = batch id) holding these event lines (None: no web file)."""
+    from retail.ingest import ingest_extract
+
+    write_headers_only(extract)
+    if lines is not None:
+        write_events(extract, lines)
+    ingest_extract(extract, duckdb_path, progress=False)
+    return duckdb_path
