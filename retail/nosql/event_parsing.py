@@ -2,7 +2,8 @@
 
 Rejected (counted by kind): not valid JSON (`malformed`); valid JSON without an event_id, e.g.
 not an object (`missing_event_id`); an event type outside the six known ones after trim and
-lower-casing (`unknown_event_type`). Kept fields are cleaned as silver cleans them: text trimmed
+lower-casing (`unknown_event_type`). Fields are read as bronze reads them (a repeated key keeps
+its first value, a nested value is its JSON text) and cleaned as silver cleans them: text trimmed
 (blank -> null), customer_id a 32-bit integer or null, `ts` an aware UTC datetime (BSON date,
 millisecond precision) or null when unreadable.
 """
@@ -27,10 +28,21 @@ class Rejected(Exception):
         self.kind = kind
 
 
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose repeated keys keep their FIRST value, as bronze's `json_transform`."""
+    record: dict[str, Any] = {}
+    for key, value in pairs:
+        record.setdefault(key, value)
+    return record
+
+
 def _text(value: Any) -> str | None:
-    """As silver's `clean_text`: trimmed, and None when absent, blank or not a scalar."""
-    if value is None or isinstance(value, dict | list):
+    """As silver's `clean_text` over bronze's text: trimmed, None when absent or blank; a nested
+    object or list is its compact JSON text (bronze extracts every field as JSON text)."""
+    if value is None:
         return None
+    if isinstance(value, dict | list):
+        value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if isinstance(value, bool):
         value = "true" if value else "false"
     return str(value).strip() or None
@@ -68,7 +80,7 @@ def _timestamp(value: Any) -> dt.datetime | None:
 def parse_event(line: bytes | str, batch_id: str, line_number: int) -> dict[str, Any]:
     """One JSONL line (bronze `_raw_line`) -> the event document; raises `Rejected`."""
     try:
-        record = json.loads(line)
+        record = json.loads(line, object_pairs_hook=_first_wins)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Rejected("malformed", f"malformed JSON line ({exc})") from None
     if not isinstance(record, dict):  # valid JSON, but no fields: silver finds no event_id

@@ -1,0 +1,117 @@
+"""`events` follows bronze.web_events load by load (hand-made batches, no dbt needed).
+
+Expected documents are computed here from the hand-made lines: the first copy of each event_id,
+in ingestion order then line order, over the batches bronze holds at that moment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from nosql_fixtures import event, ingest_events
+
+from retail.nosql import sync_events
+from retail.nosql.events import ensure_event_indexes
+
+
+def _docs(db: Any) -> dict[str, tuple[str, str | None]]:
+    return {doc["_id"]: (doc["batch_id"], doc["page_url"]) for doc in db.events.find()}
+
+
+def _expected(batches: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, tuple[str, str]]:
+    kept: dict[str, tuple[str, str]] = {}
+    for batch_id, records in batches:
+        for record in records:
+            kept.setdefault(record["event_id"], (batch_id, record["page_url"]))
+    return kept
+
+
+def _batch(prefix: str, ids: range, url: str) -> list[dict[str, Any]]:
+    return [event(f"{prefix}{n}", page_url=url) for n in ids]
+
+
+@pytest.fixture
+def two_batches(tmp_path: Path) -> tuple[Path, list[tuple[str, list[dict[str, Any]]]]]:
+    """batch-b (ingested first) and batch-a, which repeats two of batch-b's events."""
+    path = tmp_path / "wh.duckdb"
+    first = _batch("e", range(0, 6), "/b")
+    second = _batch("e", range(4, 10), "/a")
+    ingest_events(path, tmp_path / "batch-b", first)
+    ingest_events(path, tmp_path / "batch-a", second)
+    return path, [("batch-b", first), ("batch-a", second)]
+
+
+def test_an_unchanged_warehouse_sends_nothing(db: Any, two_batches: Any) -> None:
+    path, batches = two_batches
+    first = sync_events(db, path)
+    assert (first.loaded, first.inserted, first.duplicate_event_id) == (2, 10, 2)
+    again = sync_events(db, path)
+    assert again.unchanged and (again.kept, again.lines, again.inserted, again.deleted) == (
+        2, 0, 0, 0)
+    assert _docs(db) == _expected(batches)
+
+
+def test_the_last_batch_ingested_again_with_fewer_events_is_replaced(
+    db: Any, two_batches: Any, tmp_path: Path
+) -> None:
+    path, batches = two_batches
+    sync_events(db, path)
+    fewer = _batch("e", range(4, 7), "/a2")
+    ingest_events(path, tmp_path / "batch-a", fewer)
+    result = sync_events(db, path)
+    assert (result.kept, result.removed, result.loaded, result.reset) == (1, 1, 1, False)
+    assert _docs(db) == _expected([batches[0], ("batch-a", fewer)])
+
+
+def test_the_first_batch_ingested_again_reloads_what_follows(
+    db: Any, two_batches: Any, tmp_path: Path
+) -> None:
+    path, batches = two_batches
+    sync_events(db, path)
+    fewer = _batch("e", range(0, 5), "/b2")  # e5 now first comes from batch-a
+    ingest_events(path, tmp_path / "batch-b", fewer)
+    sync_events(db, path)
+    assert _docs(db) == _expected([("batch-b", fewer), batches[1]])
+    assert db.events.find_one({"_id": "e5"})["batch_id"] == "batch-a"
+
+
+def test_a_batch_removed_from_bronze_takes_its_events_away(db: Any, two_batches: Any) -> None:
+    path, batches = two_batches
+    sync_events(db, path)
+    with duckdb.connect(str(path)) as con:
+        tables = [name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'bronze'"
+            " and table_name not like '\\_%' escape '\\'").fetchall()]
+        for table in tables:
+            con.execute(f"delete from bronze.{table} where _batch_id = 'batch-b'")
+    result = sync_events(db, path)
+    assert result.loads == 1
+    assert _docs(db) == _expected([batches[1]])
+
+
+def test_another_warehouse_replaces_everything(db: Any, two_batches: Any, tmp_path: Path) -> None:
+    path, _batches = two_batches
+    sync_events(db, path)
+    other = tmp_path / "other" / "wh.duckdb"
+    mine = _batch("x", range(3), "/other")
+    ingest_events(other, tmp_path / "other" / "batch-b", mine)
+    result = sync_events(db, other)
+    assert result.reset and result.deleted == 10
+    assert _docs(db) == _expected([("batch-b", mine)])
+
+
+def test_events_touched_by_hand_are_reloaded(db: Any, two_batches: Any) -> None:
+    path, batches = two_batches
+    sync_events(db, path)
+    db.events.delete_one({"_id": "e3"})
+    assert sync_events(db, path).reset
+    assert _docs(db) == _expected(batches)
+    db.events.drop()
+    assert sync_events(db, path).loaded == 2
+    assert _docs(db) == _expected(batches)
+    ensure_event_indexes(db)
+    assert sync_events(db, path, full=True).reset
+    assert _docs(db) == _expected(batches)
