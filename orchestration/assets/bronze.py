@@ -52,6 +52,8 @@ def bronze_ingest(
     result = ingest_extract(Path(extract), settings.duckdb_path, progress=False)
     seconds = round(time.perf_counter() - started, 3)
     context.log.info(f"ingested batch {result.batch_id}: {result.total_rows} rows in {seconds} s")
+    for warning in result.warnings:
+        context.log.warning(str(warning))
     with connect(settings.duckdb_path, read_only=True) as con:
         for table in BRONZE_TABLES:
             metadata = table_metadata(con, "bronze", table)

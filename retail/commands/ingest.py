@@ -13,6 +13,9 @@ text exactly as in the files, in one transaction: all files or none. The batch i
 the folder's name) tags every row; ingesting the same batch again replaces its rows, other
 batches accumulate.
 
+Warnings (a required file with a header only, an order dated in the future) are printed on
+stderr after the table; they do not stop the load.
+
 Exit codes: 0 loaded, 2 bad input (the message names the file, line and problem; nothing was
 written), 3 the warehouse is in use by another process.
 """
@@ -36,6 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from retail.ingest import ingest_extract
@@ -56,4 +60,7 @@ def run(args: argparse.Namespace) -> int:
         f"-> {settings.duckdb_path}"
     )
     Console().print(table)
+    warn = Console(stderr=True, highlight=False)
+    for warning in result.warnings:  # loaded anyway: one quiet line each, on stderr
+        warn.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", soft_wrap=True)
     return 0

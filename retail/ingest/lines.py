@@ -138,3 +138,102 @@ def _split_ending(raw: bytes) -> tuple[bytes, bytes]:
         if raw.endswith(ending):
             return raw[: -len(ending)], ending
     return raw, b""
+
+
+def plain_lines(path: Path, max_line_bytes: int) -> bool:
+    """Can DuckDB's one-column reader take this JSON Lines file as it is?
+
+    It can unless a line holds U+0001 (the reader's delimiter), a line is longer than
+    `max_line_bytes`, or a CR is not part of a uniform CRLF ending (a lone CR or LF and CRLF
+    mixed make DuckDB's reader stop). One chunked pass: `in`/`count` run at memchr speed, and
+    long lines are found by probing one position every `max_line_bytes` (a longer line must
+    cover a probe), so an ordinary file costs two or three scans of memory.
+    """
+    run = 0  # bytes of the line still open at the end of the previous chunk
+    carriage = feeds = pairs = 0
+    previous = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if b"\x01" in chunk:
+                return False
+            feeds += chunk.count(b"\n")
+            if b"\r" in chunk:
+                carriage += chunk.count(b"\r")
+                pairs += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+            run = _longest_line_fits(chunk, run, max_line_bytes)
+            if run < 0:
+                return False
+            previous = chunk[-1:]
+    return carriage == 0 or carriage == pairs == feeds
+
+
+def _longest_line_fits(chunk: bytes, run: int, max_line_bytes: int) -> int:
+    """The open line's length after `chunk`, or -1 when a line longer than the limit was seen."""
+    first = chunk.find(b"\n")
+    if first < 0:
+        run += len(chunk)
+        return -1 if run > max_line_bytes else run
+    if run + first > max_line_bytes:
+        return -1
+    last = chunk.rfind(b"\n")
+    probe = first + 1
+    while probe < last:
+        start = chunk.rfind(b"\n", 0, probe) + 1
+        end = chunk.find(b"\n", probe)
+        if end - start > max_line_bytes:
+            return -1
+        probe = max(probe + max_line_bytes, end + 1)
+    run = len(chunk) - last - 1
+    return -1 if run > max_line_bytes else run
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One non-blank line of a JSON Lines file, read by `event_lines`."""
+
+    number: int  # physical line, 1-based
+    text: str  # the line without its ending; only the first `keep` bytes when too long
+    length: int  # the line's length in bytes (without its ending)
+
+
+def event_lines(path: Path, max_line_bytes: int, keep: int) -> Iterator[EventLine]:
+    """Every non-blank line with its number, never holding more than one line in memory.
+
+    A line longer than `max_line_bytes` is read in pieces and only its first `keep` bytes are
+    kept (cut back to a whole UTF-8 character). Endings are LF or CRLF, a lone CR stays in the
+    line, a UTF-8 BOM on line 1 is dropped: the same lines DuckDB's reader returns when it can
+    read the file. Raises UnicodeDecodeError (with `.line` set) for bytes that are not UTF-8.
+    """
+    limit = max_line_bytes + 2  # room for CRLF
+    with path.open("rb") as fh:
+        number = 0
+        while raw := fh.readline(limit):
+            number += 1
+            cut = len(raw) == limit and not raw.endswith(b"\n")  # the line goes on
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            length = len(raw)
+            if cut:
+                tail = raw[-2:]
+                while more := fh.readline(CHUNK):
+                    length += len(more)
+                    tail = (tail + more)[-2:]
+                    if more.endswith(b"\n"):
+                        break
+            else:
+                tail = raw[-2:]
+            length -= 2 if tail == b"\r\n" else 1 if tail.endswith(b"\n") else 0
+            if length == 0:
+                continue
+            body = raw[: min(length, keep if length > max_line_bytes else length)]
+            yield EventLine(number, _decode(body, number, whole=length <= max_line_bytes), length)
+
+
+def _decode(body: bytes, number: int, whole: bool) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not whole and exc.start >= len(body) - 3:  # a character cut by the truncation
+            return body[: exc.start].decode("utf-8", errors="replace")
+        exc.line = number  # type: ignore[attr-defined]
+        raise

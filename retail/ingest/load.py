@@ -20,6 +20,7 @@ from retail.ingest import batches
 from retail.ingest.csv_loader import load_csv
 from retail.ingest.jsonl_loader import load_jsonl
 from retail.ingest.layout import LAYOUT
+from retail.ingest.load_warnings import IngestWarning, batch_warnings
 from retail.ingest.tables import count_rows, delete_batch, ensure_tables
 from retail.ingest.validate import PlannedFile, plan_extract
 from retail.progress import progress_bar
@@ -37,6 +38,7 @@ class IngestResult:
     files: dict[str, str | None] = field(default_factory=dict)  # table -> source file or None
     bytes_read: int = 0
     seconds: float = 0.0
+    warnings: tuple[IngestWarning, ...] = ()  # loaded, but worth a look (load_warnings.py)
 
     @property
     def total_rows(self) -> int:
@@ -71,7 +73,10 @@ def ingest_extract(
         if not existed:
             _remove_database(duckdb_path)
         raise
-    con.close()
+    try:
+        warnings = tuple(batch_warnings(con, plan, batch_id, rows))
+    finally:
+        con.close()
     by_table = {planned.source.table: planned for planned in plan}
     return IngestResult(
         batch_id=batch_id,
@@ -83,6 +88,7 @@ def ingest_extract(
         },
         bytes_read=sum(planned.size for planned in plan),
         seconds=time.perf_counter() - started,
+        warnings=warnings,
     )
 
 

@@ -46,6 +46,9 @@ def plan_extract(raw_dir: Path) -> list[PlannedFile]:
             f"not an extract: expected the folders source_crm/ and source_erp/ (found: {found})",
         )
     located = [(source, find_file(raw_dir, source.relpath)) for source in LAYOUT]
+    for source, path in located:
+        if path is None:
+            _refuse_non_file(raw_dir, source.relpath)
     missing = [source.relpath for source, path in located if path is None and not source.optional]
     if missing:
         others = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
@@ -59,6 +62,25 @@ def plan_extract(raw_dir: Path) -> list[PlannedFile]:
         except OSError as exc:  # unreadable (permissions, a broken link, ...)
             raise BadInputError(path, f"cannot read the file: {exc.strerror or exc}") from None
     return planned
+
+
+def _refuse_non_file(raw_dir: Path, relpath: str) -> None:
+    """A folder or a broken link where a file belongs is named as such, not as "missing"
+    (for an optional file, not silently taken as absent)."""
+    entry = raw_dir
+    for part in relpath.split("/"):
+        if not entry.is_dir():
+            return
+        matches = sorted(p for p in entry.iterdir() if p.name.lower() == part.lower())
+        if not matches:
+            return
+        entry = matches[0]
+    if entry.is_dir():
+        raise BadInputError(entry, "is a directory, expected a file")
+    if entry.is_symlink() and not entry.exists():
+        raise BadInputError(entry, f"is a broken symbolic link (to {entry.readlink()})")
+    if entry.exists() and not entry.is_file():
+        raise BadInputError(entry, "is not a regular file (a pipe, socket or device?)")
 
 
 def _find_dir(raw_dir: Path, name: str) -> bool:
