@@ -48,6 +48,12 @@ typed as (
             when event_id is not null then true
             else coalesce(json_valid(_raw_line), false)
         end as is_valid_json,
+        -- a line too long to keep whole: ingest stores a U+0001 marker with its length
+        -- (retail/ingest/jsonl_loader.py) and its first 64 KiB
+        case
+            when event_id is null and starts_with(_raw_line, chr(1) || 'truncated: line of ')
+                then regexp_extract(_raw_line, 'truncated: line of (\d+) bytes', 1)
+        end as truncated_bytes,
         _batch_id,
         _source_row,
         _ingested_at,
@@ -58,6 +64,9 @@ validated as (
     select
         typed.*,
         case
+            when truncated_bytes is not null
+                then 'line of ' || truncated_bytes || ' bytes exceeds the 1 MiB limit of an'
+                    || ' event line (bronze keeps its first 64 KiB)'
             when not is_valid_json
                 then 'malformed JSON line'
             when typed.event_id is null
@@ -71,7 +80,7 @@ validated as (
 ),
 
 checked as (
-    select * exclude (is_valid_json) from validated
+    select * exclude (is_valid_json, truncated_bytes) from validated
 ),
 
 {% if is_incremental() %}
