@@ -11,14 +11,14 @@
 {%- endmacro %}
 
 
-{#- A filter on `_batch_id` against the batch from `reload_from_batch`: the batches to rebuild
+{#- A filter on `_batch_seq` against the batch from `reload_from_batch`: the batches to rebuild
     (`batches='reloaded'`) or the ones kept as built (`batches='built'`). Nothing to rebuild
     when no batch changed, so an unchanged warehouse rebuilds nothing. -#}
 {% macro batch_filter(reload_from, batches='reloaded') -%}
     {%- if reload_from is none -%}
         {%- if batches == 'reloaded' %}false{% else %}true{% endif -%}
     {%- else -%}
-        _batch_id {{ '>=' if batches == 'reloaded' else '<' }} '{{ reload_from | replace("'", "''") }}'
+        _batch_seq {{ '>=' if batches == 'reloaded' else '<' }} {{ reload_from | int }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -25,6 +25,7 @@ versions_joined as (
         sales.unit_price,
         sales.sales_amount,
         sales._batch_id,
+        sales._batch_seq,
         sales._ingested_at,
         coalesce(version_on_order_date.product_key, current_version.product_key) as product_key,
         coalesce(version_on_order_date.cost, current_version.cost) as unit_cost,

@@ -47,7 +47,7 @@ reload_point as (
 
 orders_from_reloaded_batches as (
     select order_number from {{ this }}
-    where _batch_id >= (select reload_point.first_batch from reload_point)
+    where _batch_seq >= (select reload_point.first_batch from reload_point)
 ),
 
 orders_now_online as (
@@ -71,7 +71,7 @@ orders_with_stale_versions as (
 lines_to_load as (
     select *
     from sales_lines
-    where _batch_id >= (select reload_point.first_batch from reload_point)
+    where _batch_seq >= (select reload_point.first_batch from reload_point)
         or order_number in (
             select orders_from_reloaded_batches.order_number from orders_from_reloaded_batches
         )
@@ -117,6 +117,7 @@ final as (
         cast(sales_amount - quantity * unit_cost as decimal(18, 2)) as gross_margin,
         cast(channel as varchar) as channel,
         cast(_batch_id as varchar) as _batch_id,
+        cast(_batch_seq as bigint) as _batch_seq,
         cast(_ingested_at as timestamp with time zone) as _ingested_at,
     from lines_with_channel
 )

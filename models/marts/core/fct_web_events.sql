@@ -55,10 +55,10 @@ events_with_stale_versions as (
 events_to_load as (
     select *
     from events
-    where _batch_id >= (select reload_point.first_batch from reload_point)
+    where _batch_seq >= (select reload_point.first_batch from reload_point)
         or event_id in (
             select event_id from {{ this }}
-            where _batch_id >= (select reload_point.first_batch from reload_point)
+            where _batch_seq >= (select reload_point.first_batch from reload_point)
         )
         or event_id in (
             select events_with_stale_versions.event_id from events_with_stale_versions
@@ -103,6 +103,7 @@ final as (
         cast(device as varchar) as device,
         cast(page_url as varchar) as page_url,
         cast(_batch_id as varchar) as _batch_id,
+        cast(_batch_seq as bigint) as _batch_seq,
         cast(_ingested_at as timestamp with time zone) as _ingested_at,
     from events_joined
 )

@@ -19,6 +19,7 @@ final as (
         gender,
         create_date,
         _batch_id,
+        _batch_seq,
         _source_row,
     from kept
 )

@@ -21,6 +21,7 @@ final as (
         valid_to,
         is_current,
         _batch_id,
+        _batch_seq,
         _source_row,
     from kept
 )

@@ -21,6 +21,7 @@ final as (
         unit_price,
         sales_amount,
         _batch_id,
+        _batch_seq,
         _source_row,
         _ingested_at,
     from kept

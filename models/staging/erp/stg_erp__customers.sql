@@ -15,6 +15,7 @@ final as (
         birthdate,
         gender,
         _batch_id,
+        _batch_seq,
         _source_row,
     from kept
 )

@@ -14,6 +14,7 @@ final as (
         customer_number,
         country,
         _batch_id,
+        _batch_seq,
         _source_row,
     from kept
 )

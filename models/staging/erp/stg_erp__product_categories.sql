@@ -16,6 +16,7 @@ final as (
         subcategory,
         maintenance,
         _batch_id,
+        _batch_seq,
         _source_row,
     from kept
 )

@@ -17,6 +17,7 @@ final as (
         return_quantity,
         return_reason,
         _batch_id,
+        _batch_seq,
         _source_row,
     from kept
 )

@@ -22,6 +22,7 @@ final as (
         device,
         page_url,
         _batch_id,
+        _batch_seq,
         _source_row,
         _ingested_at,
     from kept

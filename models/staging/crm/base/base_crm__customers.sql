@@ -1,3 +1,4 @@
+{%- do require_bronze(source('crm', 'cust_info')) -%}
 {#- Every bronze cust_info line, typed and cleaned, with the reason it is rejected
     (NULL = kept). stg_crm__customers keeps the rest; rejected_rows lists the others. -#}
 with
@@ -24,6 +25,7 @@ typed as (
         upper({{ clean_text('cst_gndr') }}) as gender_code,
         {{ parse_iso_date('cst_create_date') }} as create_date,
         _batch_id,
+        _batch_seq,
         _source_row,
     from source
 ),
@@ -61,6 +63,7 @@ final as (
         gender,
         create_date,
         _batch_id,
+        _batch_seq,
         _source_row,
         case
             when customer_id is null

@@ -1,3 +1,4 @@
+{%- do require_bronze(source('crm', 'prd_info')) -%}
 {#- Every bronze prd_info line, typed and cleaned, with the reason it is rejected
     (NULL = kept). Validity (valid_to, is_current) is computed over the kept versions only. -#}
 with
@@ -19,6 +20,7 @@ typed as (
         upper({{ clean_text('prd_line') }}) as product_line_code,
         {{ parse_iso_date('prd_start_dt') }} as valid_from,
         _batch_id,
+        _batch_seq,
         _source_row,
     from source
 ),
@@ -47,7 +49,7 @@ ranked as (
         mapped.*,
         row_number() over (
             partition by product_id
-            order by _batch_id desc, _source_row desc
+            order by _batch_seq desc, _source_row desc
         ) as copy_rank,
     from mapped
 ),
@@ -109,6 +111,7 @@ final as (
         valid_to,
         is_current,
         _batch_id,
+        _batch_seq,
         _source_row,
         rejection_reason,
     from with_validity

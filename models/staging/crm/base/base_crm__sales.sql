@@ -7,6 +7,7 @@
         post_hook="{{ delete_unloaded_batches(source('crm', 'sales_details')) }}",
     )
 }}
+{%- do require_bronze(source('crm', 'sales_details')) -%}
 {#- Every bronze sales_details line, typed, with dates parsed, amounts repaired and the
     reason it is rejected (NULL = kept). A bad date never rejects a line: it becomes NULL.
 
@@ -39,6 +40,7 @@ typed as (
         try_cast({{ clean_text('sls_price') }} as decimal(18, 2)) as source_price,
         try_cast({{ clean_text('sls_sales') }} as decimal(18, 2)) as source_sales,
         _batch_id,
+        _batch_seq,
         _source_row,
         _ingested_at,
     from source
@@ -136,7 +138,7 @@ ranked as (
         competing.*,
         row_number() over (
             partition by order_number, product_number, invalid_reason is null
-            order by _batch_id desc, _source_row desc
+            order by _batch_seq desc, _source_row desc
         ) as copy_rank,
     from competing
 ),
@@ -153,6 +155,7 @@ final as (
         unit_price,
         sales_amount,
         _batch_id,
+        _batch_seq,
         _source_row,
         _ingested_at,
         case

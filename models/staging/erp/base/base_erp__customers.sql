@@ -1,3 +1,4 @@
+{%- do require_bronze(source('erp', 'cust_az12')) -%}
 {#- Every bronze CUST_AZ12 line with the id normalised to the CRM key, and the reason it is
     rejected (NULL = kept). Birthdates after today (current_date at build time) are invalid. -#}
 with
@@ -17,6 +18,7 @@ typed as (
         {{ parse_iso_date('bdate') }} as parsed_birthdate,
         upper({{ clean_text('gen') }}) as gender_code,
         _batch_id,
+        _batch_seq,
         _source_row,
     from source
 ),
@@ -37,7 +39,7 @@ ranked as (
         cleaned.*,
         row_number() over (
             partition by customer_number
-            order by _batch_id desc, _source_row desc
+            order by _batch_seq desc, _source_row desc
         ) as copy_rank,
     from cleaned
 ),
@@ -48,6 +50,7 @@ final as (
         birthdate,
         gender,
         _batch_id,
+        _batch_seq,
         _source_row,
         case
             when customer_number is null

@@ -1,3 +1,4 @@
+{%- do require_bronze(source('erp', 'loc_a101')) -%}
 {#- Every bronze LOC_A101 line with the id normalised to the CRM key and the country spelled
     out, and the reason it is rejected (NULL = kept). -#}
 with
@@ -16,6 +17,7 @@ typed as (
         replace({{ clean_text('cid') }}, '-', '') as customer_number,
         {{ clean_text('cntry') }} as country_text,
         _batch_id,
+        _batch_seq,
         _source_row,
     from source
 ),
@@ -35,7 +37,7 @@ ranked as (
         mapped.*,
         row_number() over (
             partition by customer_number
-            order by _batch_id desc, _source_row desc
+            order by _batch_seq desc, _source_row desc
         ) as copy_rank,
     from mapped
 ),
@@ -45,6 +47,7 @@ final as (
         customer_number,
         country,
         _batch_id,
+        _batch_seq,
         _source_row,
         case
             when customer_number is null

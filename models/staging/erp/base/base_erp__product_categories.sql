@@ -1,3 +1,4 @@
+{%- do require_bronze(source('erp', 'px_cat_g1v2')) -%}
 {#- Every bronze PX_CAT_G1V2 line, trimmed, and the reason it is rejected (NULL = kept). -#}
 with
 
@@ -17,6 +18,7 @@ typed as (
             when 'N' then 'No'
         end as maintenance,
         _batch_id,
+        _batch_seq,
         _source_row,
     from source
 ),
@@ -26,7 +28,7 @@ ranked as (
         typed.*,
         row_number() over (
             partition by category_id
-            order by _batch_id desc, _source_row desc
+            order by _batch_seq desc, _source_row desc
         ) as copy_rank,
     from typed
 ),
@@ -38,6 +40,7 @@ final as (
         subcategory,
         maintenance,
         _batch_id,
+        _batch_seq,
         _source_row,
         case
             when category_id is null

@@ -1,3 +1,4 @@
+{%- do require_bronze(source('erp', 'ret_ord_q1')) -%}
 {#- Every bronze RET_ORD_Q1 line, typed, and the reason it is rejected (NULL = kept). -#}
 with
 
@@ -13,6 +14,7 @@ typed as (
         {{ parse_integer('ret_qty') }} as return_quantity,
         {{ clean_text('reason') }} as return_reason,
         _batch_id,
+        _batch_seq,
         _source_row,
     from source
 ),
@@ -35,7 +37,7 @@ ranked as (
         validated.*,
         row_number() over (
             partition by order_number, product_number, invalid_reason is null
-            order by _batch_id desc, _source_row desc
+            order by _batch_seq desc, _source_row desc
         ) as copy_rank,
     from validated
 ),
@@ -48,6 +50,7 @@ final as (
         return_quantity,
         return_reason,
         _batch_id,
+        _batch_seq,
         _source_row,
         case
             when invalid_reason is not null then invalid_reason

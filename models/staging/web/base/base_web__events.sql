@@ -7,6 +7,7 @@
         post_hook="{{ delete_unloaded_batches(source('web', 'events')) }}",
     )
 }}
+{%- do require_bronze(source('web', 'events')) -%}
 {#- Every bronze events.jsonl line, typed, and the reason it is rejected (NULL = kept):
     malformed JSON, no event_id, an unknown event type, or a copy of an event already kept.
 
@@ -55,6 +56,7 @@ typed as (
                 then regexp_extract(_raw_line, 'truncated: line of (\d+) bytes', 1)
         end as truncated_bytes,
         _batch_id,
+        _batch_seq,
         _source_row,
         _ingested_at,
     from source
@@ -112,7 +114,7 @@ ranked as (
         competing.*,
         row_number() over (
             partition by event_id, invalid_reason is null
-            order by _batch_id, _source_row
+            order by _batch_seq, _source_row
         ) as copy_rank,
     from competing
 ),
@@ -130,6 +132,7 @@ final as (
         device,
         page_url,
         _batch_id,
+        _batch_seq,
         _source_row,
         _ingested_at,
         case
