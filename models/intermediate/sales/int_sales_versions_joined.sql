@@ -2,6 +2,9 @@
 -- was valid on the order date (point-in-time join on valid_from / valid_to).
 -- When no version is valid on that date (the order date is invalid, or earlier than the first
 -- version's start) the line falls back to the product's current version, so no line is dropped.
+-- When the product number has no kept version at all (not in prd_info, or every version
+-- rejected) the line points at dim_products' unknown member (product_key '-1') with a NULL
+-- unit_cost: its cost is not known, so neither is its margin.
 
 with
 
@@ -10,7 +13,9 @@ sales as (
 ),
 
 products as (
+    -- the versions only: no sales line matches the unknown member by product number
     select * from {{ ref('dim_products') }}
+    where product_key <> {{ unknown_product_key() }}
 ),
 
 versions_joined as (
@@ -27,7 +32,11 @@ versions_joined as (
         sales._batch_id,
         sales._batch_seq,
         sales._ingested_at,
-        coalesce(version_on_order_date.product_key, current_version.product_key) as product_key,
+        coalesce(
+            version_on_order_date.product_key,
+            current_version.product_key,
+            {{ unknown_product_key() }}
+        ) as product_key,
         coalesce(version_on_order_date.cost, current_version.cost) as unit_cost,
     from sales
     left join products as version_on_order_date

@@ -1,4 +1,8 @@
--- One row per product version (product_id), with its ERP category.
+-- One row per product version (product_id), with its ERP category, plus the unknown member
+-- (product_key '-1', product_id -1, 'n/a' attributes, NULL cost and validity) that sales lines
+-- point at when their product number has no kept version: not in prd_info, or every version
+-- rejected (e.g. an invalid prd_start_dt). It is not current (is_current false), so counts of
+-- current products stay those of the source.
 
 with
 
@@ -44,7 +48,28 @@ final as (
         cast(valid_from as date) as valid_from,
         cast(valid_to as date) as valid_to,
         cast(is_current as boolean) as is_current,
+        false as is_unknown,
     from products_categorised
+),
+
+unknown_product as (
+    select
+        cast({{ unknown_product_key() }} as varchar) as product_key,
+        cast(-1 as integer) as product_id,
+        'n/a' as product_number,
+        'n/a' as product_name,
+        'n/a' as category_id,
+        'n/a' as category,
+        'n/a' as subcategory,
+        'n/a' as maintenance,
+        cast(null as integer) as cost,
+        'n/a' as product_line,
+        cast(null as date) as valid_from,
+        cast(null as date) as valid_to,
+        false as is_current,
+        true as is_unknown,
 )
 
 select * from final
+union all
+select * from unknown_product

@@ -2,7 +2,9 @@
 -- returns file; empty when the extract has no returns file.
 -- The customer, the product version and the price come from the sales line that was returned;
 -- a return without a matching sales line keeps a NULL customer_key / return_amount and points
--- at the product's current version.
+-- at the product's current version. A return is matched to its line by the line's key (order
+-- number, product number), so the return of a line on the unknown product (product_key '-1')
+-- is matched too; a return of a product with no kept version and no line also points at '-1'.
 
 with
 
@@ -20,14 +22,11 @@ products as (
 
 sold_lines as (
     select
-        sales.order_number,
-        products.product_number,
+        sales.sales_key,
         sales.customer_key,
         sales.product_key,
         sales.unit_price,
     from sales
-    inner join products
-        on sales.product_key = products.product_key
 ),
 
 current_products as (
@@ -44,12 +43,14 @@ returns_matched as (
         returns.return_quantity,
         returns.return_reason,
         sold_lines.customer_key,
-        coalesce(sold_lines.product_key, current_products.product_key) as product_key,
+        coalesce(
+            sold_lines.product_key, current_products.product_key, {{ unknown_product_key() }}
+        ) as product_key,
         returns.return_quantity * sold_lines.unit_price as return_amount,
     from returns
     left join sold_lines
-        on returns.order_number = sold_lines.order_number
-        and returns.product_number = sold_lines.product_number
+        on {{ generate_surrogate_key(['returns.order_number', 'returns.product_number']) }}
+            = sold_lines.sales_key
     left join current_products
         on returns.product_number = current_products.product_number
 ),

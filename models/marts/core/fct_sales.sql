@@ -20,9 +20,12 @@
 --   3. orders with a line whose stored product version is no longer the right one: the version
 --      is gone or its cost changed, its validity no longer contains the order date (a new
 --      version was inserted), or the order date is invalid and the version is no longer current.
--- Customer keys are hashes of customer_id and never change. Extracts re-send the whole product
--- list with every batch, so "product rows from a new batch" would reload every line; rule 3
--- looks at what the re-sent versions actually change instead.
+--      Lines on the unknown product (product_key '-1': no kept version of their product number)
+--      are always reloaded, so they move to the real version once it arrives.
+-- Customer keys are hashes of customer_id and never change (a customer the CRM does not hold
+-- yet is an inferred member of dim_customers under the same key). Extracts re-send the whole
+-- product list with every batch, so "product rows from a new batch" would reload every line;
+-- rule 3 looks at what the re-sent versions actually change instead.
 
 with
 
@@ -66,6 +69,8 @@ orders_with_stale_versions as (
         or (loaded_lines.order_date is null and not stored_version.is_current)
         or loaded_lines.order_date < stored_version.valid_from
         or loaded_lines.order_date > stored_version.valid_to
+        -- the unknown product: the product may have arrived (cheap: orphan lines are few)
+        or stored_version.product_key = {{ unknown_product_key() }}
 ),
 
 lines_to_load as (

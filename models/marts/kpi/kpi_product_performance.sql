@@ -1,6 +1,9 @@
 -- One row per product (product number, all its versions together), described by its current
 -- version. Products never sold are included with zero figures. Ranks are within the current
 -- version's category by revenue (1 = highest; ties share a rank, the next rank is skipped).
+-- Lines on the unknown product (product_key '-1': no kept version of their product number)
+-- are summed in one row for the unknown member (product_number 'n/a'), present only when such
+-- lines exist, so the revenue of the mart still adds up to fct_sales.
 
 with
 
@@ -26,7 +29,9 @@ sales_by_product as (
 ),
 
 current_products as (
-    select * from products where is_current
+    select * from products
+    where is_current
+        or (is_unknown and product_key in (select sales.product_key from sales))
 ),
 
 performance as (
@@ -39,7 +44,11 @@ performance as (
         coalesce(sales_by_product.order_lines, 0) as order_lines,
         coalesce(sales_by_product.units, 0) as units,
         coalesce(sales_by_product.revenue, 0) as revenue,
-        coalesce(sales_by_product.gross_margin, 0) as gross_margin,
+        -- unsold: 0; sold on the unknown product only: NULL (its cost is not known)
+        case
+            when sales_by_product.product_number is null then 0
+            else sales_by_product.gross_margin
+        end as gross_margin,
     from current_products
     left join sales_by_product
         on current_products.product_number = sales_by_product.product_number

@@ -1,6 +1,7 @@
 {#- Point-in-time join: a line with a valid order date points at the version whose validity
     contains that date whenever such a version exists, and a line with an invalid order date
-    points at the current version. Returns the lines that point elsewhere. -#}
+    points at the current version. Lines on the unknown product (no kept version of their
+    product number) have no version to check. Returns the lines that point elsewhere. -#}
 
 with
 
@@ -23,6 +24,7 @@ lines as (
     from sales
     inner join products as sold_version
         on sales.product_key = sold_version.product_key
+    where not sold_version.is_unknown
 ),
 
 wrong_versions as (

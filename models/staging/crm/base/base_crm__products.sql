@@ -19,6 +19,7 @@ typed as (
         coalesce({{ parse_integer('prd_cost') }}, 0) as cost,
         upper({{ clean_text('prd_line') }}) as product_line_code,
         {{ parse_iso_date('prd_start_dt') }} as valid_from,
+        left({{ clean_text('prd_start_dt') }}, 40) as start_text,
         _batch_id,
         _batch_seq,
         _source_row,
@@ -62,6 +63,9 @@ validated as (
                 then 'junk product: prd_id is blank or not an integer'
             when product_number is null
                 then 'product without a product number: prd_key is blank or too short'
+            when valid_from is null and start_text is not null
+                then 'product version without a valid start date: prd_start_dt '''
+                    || start_text || ''' is not a date'
             when valid_from is null
                 then 'product version without a valid start date (prd_start_dt)'
             when copy_rank > 1

@@ -39,6 +39,11 @@ typed as (
         {{ parse_integer('sls_quantity') }} as quantity,
         try_cast({{ clean_text('sls_price') }} as decimal(18, 2)) as source_price,
         try_cast({{ clean_text('sls_sales') }} as decimal(18, 2)) as source_sales,
+        -- the raw texts, so that a reject can tell a missing value from one that is not a number
+        left({{ clean_text('sls_cust_id') }}, 40) as customer_text,
+        left({{ clean_text('sls_quantity') }}, 40) as quantity_text,
+        left({{ clean_text('sls_price') }}, 40) as price_text,
+        left({{ clean_text('sls_sales') }}, 40) as sales_text,
         _batch_id,
         _batch_seq,
         _source_row,
@@ -85,18 +90,42 @@ validated as (
                 then 'order line without an order number (sls_ord_num)'
             when product_number is null
                 then 'order line without a product number (sls_prd_key)'
+            when customer_id is null and customer_text is not null
+                then 'order line without a valid customer id: sls_cust_id '''
+                    || customer_text || ''' is not a whole number'
             when customer_id is null
                 then 'order line without a valid customer id (sls_cust_id)'
+            when quantity is null and quantity_text is not null
+                then 'order line without a positive quantity: sls_quantity '''
+                    || quantity_text || ''' is not a whole number'
             when quantity is null or quantity <= 0
                 then 'order line without a positive quantity (sls_quantity)'
             when unit_price is null or unit_price <= 0
-                then 'order line whose price cannot be derived: no price and no positive sales'
+                then 'order line whose price cannot be derived: '
+                    || case
+                        when price_text is null then 'no price (sls_price)'
+                        when source_price is null
+                            then 'sls_price ''' || price_text || ''' is not a number'
+                        else 'sls_price is 0'
+                    end
+                    || ' and '
+                    || case
+                        when sales_text is null then 'no sales (sls_sales)'
+                        when source_sales is null
+                            then 'sls_sales ''' || sales_text || ''' is not a number'
+                        when source_sales <= 0
+                            then 'sls_sales ''' || sales_text || ''' is not positive'
+                        else 'sls_sales / sls_quantity rounds to 0'
+                    end
         end as invalid_reason,
     from amounted
 ),
 
 checked as (
-    select * exclude (source_price, source_sales) from validated
+    select * exclude (
+        source_price, source_sales, customer_text, quantity_text, price_text, sales_text
+    )
+    from validated
 ),
 
 {% if is_incremental() %}
