@@ -1,0 +1,159 @@
+"""A user's week, played end to end with `retail run`: after every run, every store agrees.
+
+1. `retail run` on a generated extract (the demo);
+2. `retail run --raw week-9`: the user's own hand-made export (orphan customers and products,
+   bad dates, a multi-line quoted field, no web events) replaces the demo;
+3. `retail run --raw week-10`: a later delivery whose name sorts before `week-9`, with web
+   events, a corrected line and the customer week-9 did not know;
+4. `retail run --raw week-10` again, corrected: fewer events, another correction.
+
+After each step: the run is green; every bronze row is kept or rejected, per table; gold equals
+`expected_gold` computed from the files the user meant to be in the warehouse; MongoDB holds
+what dbt holds; the Power BI exports equal gold.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import user_extract as ux
+
+#: bronze table -> the silver model holding its kept rows (rejected_rows holds the rest)
+KEPT_IN = {
+    "crm_cust_info": "stg_crm__customers",
+    "crm_prd_info": "stg_crm__products",
+    "crm_sales_details": "stg_crm__sales",
+    "erp_cust_az12": "stg_erp__customers",
+    "erp_loc_a101": "stg_erp__locations",
+    "erp_px_cat_g1v2": "stg_erp__product_categories",
+    "erp_ret_ord_q1": "stg_erp__returns",
+    "web_events": "stg_web__events",
+}
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture) -> str:
+    from retail.cli import main
+
+    code = main(["run", *args])
+    out = capsys.readouterr()
+    assert code == 0, out.out[-4000:] + out.err[-4000:]
+    assert "succeeded" in out.out
+    return out.out
+
+
+def _assert_every_row_accounted_for(con: duckdb.DuckDBPyConnection) -> None:
+    for table, model in KEPT_IN.items():
+        bronze = con.execute(f"select count(*) from bronze.{table}").fetchone()[0]
+        kept = con.execute(f"select count(*) from silver.{model}").fetchone()[0]
+        rejected = con.execute(
+            "select count(*) from silver.rejected_rows where source_table = ?", [table]
+        ).fetchone()[0]
+        assert bronze == kept + rejected, (table, bronze, kept, rejected)
+
+
+def _assert_gold(con: duckdb.DuckDBPyConnection, expected: ux.Expected) -> None:
+    lines, orders, units, revenue = con.execute(
+        "select count(*), count(distinct order_number), sum(quantity), sum(sales_amount) "
+        "from gold.fct_sales"
+    ).fetchone()
+    assert (lines, orders, units, Decimal(revenue)) == (
+        expected.order_lines, expected.orders, expected.units, expected.revenue)
+    online = con.execute(
+        "select count(distinct order_number) from gold.fct_sales where channel = 'Online'"
+    ).fetchone()[0]
+    assert online == expected.online_orders
+    returned = con.execute("select coalesce(sum(return_quantity), 0) from gold.fct_returns"
+                           ).fetchone()[0]
+    assert returned == expected.returned_units
+    assert con.execute("select count(*) from gold.fct_web_events").fetchone()[0] == (
+        expected.web_events)
+    # every fact row points at a member of each dimension (orphans at unknown/inferred ones)
+    for column, dimension in (("customer_key", "dim_customers"), ("product_key", "dim_products"),
+                              ("order_date_key", "dim_date")):
+        dangling = con.execute(
+            f"select count(*) from gold.fct_sales as f anti join gold.{dimension} as d "
+            f"using ({column})"
+        ).fetchone()[0]
+        assert dangling == 0, (column, dangling)
+
+
+def _assert_mongo_equals_dbt(settings, con: duckdb.DuckDBPyConnection) -> None:
+    from retail.nosql import check_against_dbt, mongo_database
+
+    with mongo_database(settings) as db:
+        events = db["events"].count_documents({})
+        profiles = db["customer_profiles"].count_documents({})
+        report = check_against_dbt(db, settings.duckdb_path)
+    assert events == con.execute("select count(*) from gold.fct_web_events").fetchone()[0]
+    assert profiles == con.execute("select count(*) from gold.dim_customers").fetchone()[0]
+    assert report.passed, report.as_metadata()
+
+
+def _assert_exports_equal_gold(settings, con: duckdb.DuckDBPyConnection) -> None:
+    exported = sorted(path.stem for path in settings.powerbi_dir.glob("*.csv"))
+    assert "fct_sales" in exported and "dim_customers" in exported
+    for table in exported:
+        with (settings.powerbi_dir / f"{table}.csv").open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == con.execute(f"select count(*) from gold.{table}").fetchone()[0], table
+    with (settings.powerbi_dir / "fct_sales.csv").open(newline="", encoding="utf-8-sig") as f:
+        exported_revenue = sum(Decimal(row["sales_amount"]) for row in csv.DictReader(f))
+    assert exported_revenue == Decimal(
+        con.execute("select sum(sales_amount) from gold.fct_sales").fetchone()[0])
+
+
+def _assert_stores_agree(settings, expected: ux.Expected | None) -> None:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        _assert_every_row_accounted_for(con)
+        if expected is not None:
+            _assert_gold(con, expected)
+        _assert_mongo_equals_dbt(settings, con)
+        _assert_exports_equal_gold(settings, con)
+
+
+def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) -> None:
+    deliveries = tmp_path / "deliveries"
+    with run_env(tmp_path / "root") as settings:
+        # 1. the demo
+        _run(["--scale", "0.02", "--seed", "7"], capsys)
+        _assert_stores_agree(settings, None)
+        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+            assert con.execute("select count(*) from gold.fct_web_events").fetchone()[0] > 0
+
+        # 2. the user's own export replaces the demo
+        week_9 = ux.week_9()
+        _run(["--raw", str(week_9.write(deliveries))], capsys)
+        _assert_stores_agree(settings, ux.expected_gold([week_9]))
+        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+            assert con.execute("select distinct _batch_id from bronze.crm_sales_details"
+                               ).fetchall() == [("week-9",)]
+            reason = con.execute(
+                "select reason from silver.rejected_rows where source_table = "
+                "'crm_sales_details'").fetchall()
+            assert len(reason) == 1 and "sls_quantity" in reason[0][0]
+            reasons = con.execute("select return_reason from gold.fct_returns").fetchall()
+            assert reasons == [("Damaged,\nbox crushed",)]  # the quoted value spans lines
+
+        # 3. a later delivery whose name sorts first
+        week_10 = ux.week_10()
+        _run(["--raw", str(week_10.write(deliveries))], capsys)
+        _assert_stores_agree(settings, ux.expected_gold([week_9, week_10]))
+        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+            quantity = con.execute(
+                "select quantity from gold.fct_sales where order_number = 'SO70002'"
+            ).fetchone()[0]
+            assert quantity == 2  # week-10's correction wins though "week-10" < "week-9"
+            late = con.execute(
+                "select first_name from gold.dim_customers where customer_id = 11999"
+            ).fetchone()
+            assert late == ("Ana",)
+
+        # 4. week-10 delivered again, corrected: fewer events, SO70011 withdrawn
+        corrected = ux.week_10(events=ux.WEEK_10_EVENTS[:7])
+        corrected.sales = [line for line in corrected.sales if line[0] != "SO70011"]
+        _run(["--raw", str(corrected.write(deliveries))], capsys)
+        _assert_stores_agree(settings, ux.expected_gold([week_9, corrected]))
