@@ -157,9 +157,10 @@ def plain_lines(path: Path, max_line_bytes: int) -> bool:
             if b"\x01" in chunk:
                 return False
             feeds += chunk.count(b"\n")
+            pairs += previous == b"\r" and chunk[:1] == b"\n"  # a CRLF cut by the chunking
             if b"\r" in chunk:
                 carriage += chunk.count(b"\r")
-                pairs += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+                pairs += chunk.count(b"\r\n")
             run = _longest_line_fits(chunk, run, max_line_bytes)
             if run < 0:
                 return False
