@@ -1,14 +1,23 @@
 """`ingest_extract`: one extract folder into the bronze tables, all files or none.
 
-Order of work: check the folder, files and headers without opening the warehouse; then, in ONE
-transaction, create missing tables, delete the batch's earlier rows and load every file. Any
-refusal rolls the transaction back, so the warehouse stays exactly as it was (a warehouse file
-that this call created is removed again).
+Order of work: check the folder, files and headers without opening the warehouse; check that
+the batch's source may join the warehouse (source.py); then, in ONE transaction, create missing
+tables, delete the batch's earlier rows, load every file and register the batch. Any refusal
+rolls the transaction back, so the warehouse stays exactly as it was.
+
+A NEW warehouse (none yet, `new=True`, or one holding only the generated demo when another
+source arrives) is built in a temporary file beside the target and renamed over it at the end:
+a failure or a kill midway leaves the previous warehouse (or no file) exactly as it was, never
+an empty or half-loaded one. Replacing a warehouse also removes its `.wal` and its derived Spark
+segments, so nothing from the old one survives.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +30,11 @@ from retail.ingest.csv_loader import load_csv
 from retail.ingest.jsonl_loader import load_jsonl
 from retail.ingest.layout import LAYOUT
 from retail.ingest.load_warnings import IngestWarning, batch_warnings
+from retail.ingest.source import Verdict, check_source, source_label
 from retail.ingest.tables import count_rows, delete_batch, ensure_tables
 from retail.ingest.validate import PlannedFile, plan_extract
 from retail.progress import progress_bar
+from retail.settings import Settings
 from retail.warehouse import connect
 
 
@@ -39,6 +50,10 @@ class IngestResult:
     bytes_read: int = 0
     seconds: float = 0.0
     warnings: tuple[IngestWarning, ...] = ()  # loaded, but worth a look (load_warnings.py)
+    source: str = "extract"  # the batch's source label (source.py)
+    batch_seq: int = 0  # the batch's place in the warehouse's batch order
+    new_warehouse: bool = False  # the batch started a new warehouse file
+    note: str | None = None  # one line for the user, e.g. the demo warehouse was replaced
 
     @property
     def total_rows(self) -> int:
@@ -51,11 +66,16 @@ def ingest_extract(
     batch_id: str | None = None,
     *,
     progress: bool | None = None,
+    source: str | None = None,
+    new: bool = False,
 ) -> IngestResult:
     """Load the extract in `raw_dir` into `bronze.*` of `duckdb_path` as batch `batch_id`.
 
     `batch_id` defaults to the folder's name. Re-ingesting a batch replaces its rows; other
-    batches are kept. Raises BadInputError (nothing written) when the extract is not usable.
+    batches are kept. `source` names a non-generated extract's source system (source.py);
+    `new` starts a new warehouse for this extract, replacing the file. Raises BadInputError
+    (nothing written) when the extract is not usable, UsageError when its source may not join
+    the warehouse.
     """
     started = time.perf_counter()
     raw_dir = Path(raw_dir).absolute()
@@ -64,19 +84,33 @@ def ingest_extract(
     if not batch_id.strip():
         raise UsageError("the batch id must not be empty")
     plan = plan_extract(raw_dir)
-    existed = duckdb_path.exists()
-    con = connect(duckdb_path)
-    try:
-        rows = _load_batch(con, plan, batch_id, raw_dir, "extract", progress)
-    except BaseException:
-        con.close()
-        if not existed:
-            _remove_database(duckdb_path)
-        raise
-    try:
-        warnings = tuple(batch_warnings(con, plan, batch_id, rows))
-    finally:
-        con.close()
+    label = source_label(raw_dir, source)
+    verdict, held = Verdict.NEW if new else Verdict.APPEND, ""
+    if duckdb_path.exists():
+        con = connect(duckdb_path)  # another process holds it: exit 3, before any change
+        try:
+            if not new:
+                verdict = check_source(con, duckdb_path, label, plan, batch_id)
+                held = ", ".join(sorted({r.source for r in batches.registered(con)}))
+            if verdict is Verdict.APPEND:
+                rows, batch_seq = _load_batch(con, plan, batch_id, raw_dir, label, progress)
+                warnings = tuple(batch_warnings(con, plan, batch_id, rows))
+        finally:
+            con.close()
+    else:
+        verdict = Verdict.NEW
+    if verdict is not Verdict.APPEND:
+        rows, batch_seq, warnings = _build_new_warehouse(
+            duckdb_path, plan, batch_id, raw_dir, label, progress
+        )
+    note = None
+    if verdict is Verdict.REPLACE:
+        note = (
+            f"new warehouse: {duckdb_path} held the generated demo ({held}), which this extract "
+            f"({label}) replaces; the demo's batches are gone from bronze, silver and gold"
+        )
+    elif verdict is Verdict.NEW and new:
+        note = f"started a new warehouse {duckdb_path} for this extract ({label})"
     by_table = {planned.source.table: planned for planned in plan}
     return IngestResult(
         batch_id=batch_id,
@@ -89,7 +123,41 @@ def ingest_extract(
         bytes_read=sum(planned.size for planned in plan),
         seconds=time.perf_counter() - started,
         warnings=warnings,
+        source=label,
+        batch_seq=batch_seq,
+        new_warehouse=verdict is not Verdict.APPEND,
+        note=note,
     )
+
+
+def _build_new_warehouse(
+    duckdb_path: Path,
+    plan: list[PlannedFile],
+    batch_id: str,
+    raw_dir: Path,
+    label: str,
+    progress: bool | None,
+) -> tuple[dict[str, int], int, tuple[IngestWarning, ...]]:
+    """Load the batch into a temporary file beside `duckdb_path`, then rename it over it."""
+    staging = duckdb_path.with_name(duckdb_path.name + ".new")
+    _remove_database(staging)  # left by an earlier attempt that was killed
+    con = connect(staging)
+    try:
+        rows, batch_seq = _load_batch(con, plan, batch_id, raw_dir, label, progress)
+        warnings = tuple(batch_warnings(con, plan, batch_id, rows))
+        con.execute("checkpoint")  # everything in the file itself: only the file is renamed
+    except BaseException:
+        con.close()
+        _remove_database(staging)
+        raise
+    con.close()
+    staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+    # The old WAL goes first: replayed onto the new file it would corrupt it.
+    duckdb_path.with_name(duckdb_path.name + ".wal").unlink(missing_ok=True)
+    os.replace(staging, duckdb_path)
+    segments = dataclasses.replace(Settings.from_env(), duckdb_path=duckdb_path).segments_dir
+    shutil.rmtree(segments, ignore_errors=True)  # derived from the old warehouse's gold
+    return rows, batch_seq, warnings
 
 
 def _load_batch(
@@ -99,9 +167,9 @@ def _load_batch(
     raw_dir: Path,
     source: str,
     progress: bool | None,
-) -> dict[str, int]:
+) -> tuple[dict[str, int], int]:
     """Everything inside one transaction: tables, delete of the old batch, every file, the
-    register row. Returns the batch's rows per table."""
+    register row. Returns the batch's rows per table and its `_batch_seq`."""
     # Row numbers come from an order-fixed window, so the insert itself need not keep order;
     # letting it go skips DuckDB's order-preserving "Batch Insert", the costliest part. SESSION:
     # other connections to the same database in this process keep their settings.
@@ -127,10 +195,10 @@ def _load_batch(
         with contextlib.suppress(duckdb.Error):
             con.execute("rollback")
         raise
-    return rows
+    return rows, batch_seq
 
 
 def _remove_database(path: Path) -> None:
-    """Undo the creation of a warehouse file by a failed first ingest."""
+    """Remove a warehouse file being built (and its WAL) after a failure."""
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
