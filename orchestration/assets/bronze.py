@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from orchestration.assets.raw import RAW_KEY
 from orchestration.metadata import table_metadata
@@ -25,10 +26,16 @@ BRONZE_TABLES = (
     "web_events",
 )
 DUCKDB_POOL = "duckdb_writer"
+BRONZE_OP = "bronze_ingest"
+
+
+class BronzeIngestConfig(dg.Config):
+    new: bool = Field(False, description="Start a new warehouse for this extract.")
+    source: str = Field("", description='Source system of a non-generated extract ("extract").')
 
 
 @dg.multi_asset(
-    name="bronze_ingest",
+    name=BRONZE_OP,
     ins={"extract": dg.AssetIn(RAW_KEY)},
     outs={
         table: dg.AssetOut(
@@ -42,15 +49,26 @@ DUCKDB_POOL = "duckdb_writer"
     pool=DUCKDB_POOL,
 )
 def bronze_ingest(
-    context: dg.AssetExecutionContext, extract: str, retail: RetailResource
+    context: dg.AssetExecutionContext,
+    config: BronzeIngestConfig,
+    extract: str,
+    retail: RetailResource,
 ) -> Iterator[dg.Output[None]]:
     """Load the extract into bronze (idempotent per batch) and describe each table."""
     from retail.ingest import ingest_extract
 
     settings = retail.settings()
     started = time.perf_counter()
-    result = ingest_extract(Path(extract), settings.duckdb_path, progress=False)
+    result = ingest_extract(
+        Path(extract),
+        settings.duckdb_path,
+        progress=False,
+        source=config.source or None,
+        new=config.new,
+    )
     seconds = round(time.perf_counter() - started, 3)
+    if result.note:
+        context.log.warning(result.note)
     context.log.info(f"ingested batch {result.batch_id}: {result.total_rows} rows in {seconds} s")
     for warning in result.warnings:
         context.log.warning(str(warning))
@@ -59,6 +77,8 @@ def bronze_ingest(
             metadata = table_metadata(con, "bronze", table)
             metadata.update({
                 "batch_id": result.batch_id,
+                "batch_seq": result.batch_seq,
+                "source": result.source,
                 "batch_rows": result.rows.get(table, 0),
                 "source_file": result.files.get(table) or "(absent: optional file)",
                 "duration_seconds": dg.MetadataValue.float(seconds),

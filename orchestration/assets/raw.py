@@ -28,10 +28,26 @@ class RawExtractConfig(dg.Config):
     seed: int = Field(42, description="Generator seed.")
 
 
-def raw_run_config(path: Path | str | None = None, scale: float = 1.0, seed: int = 42) -> dict:
-    """Run config choosing the extract of a run (for `retail run`, the sensor, the schedule)."""
+def raw_run_config(
+    path: Path | str | None = None,
+    scale: float = 1.0,
+    seed: int = 42,
+    *,
+    new: bool = False,
+    source: str | None = None,
+) -> dict:
+    """Run config choosing the extract of a run (for `retail run`, the sensor, the schedule).
+
+    `new` and `source` go to the bronze ingest (see retail/ingest/source.py): start a new
+    warehouse for this extract, the source system of a non-generated extract.
+    """
     config = {"path": str(path) if path else "", "scale": scale, "seed": seed}
-    return {"ops": {RAW_OP: {"config": config}}}
+    ops: dict[str, Any] = {RAW_OP: {"config": config}}
+    if new or source:
+        from orchestration.assets.bronze import BRONZE_OP
+
+        ops[BRONZE_OP] = {"config": {"new": new, "source": source or ""}}
+    return {"ops": ops}
 
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:

@@ -11,7 +11,14 @@ DESCRIPTION = """\
 Load the extract in --raw DIR into the bronze tables of $RETAIL_DUCKDB_PATH, every column as
 text exactly as in the files, in one transaction: all files or none. The batch id (default:
 the folder's name) tags every row; ingesting the same batch again replaces its rows, other
-batches accumulate.
+batches accumulate. Batches are ordered by when each batch id was first ingested here, never by
+the spelling of their ids.
+
+A warehouse holds one source system's history. A generated extract's source is its generator
+seed; any other extract's is --source NAME (default "extract"). A batch from another source is
+refused (exit 2), except onto the generated demo, which it replaces with a new warehouse.
+--new starts a new warehouse for this extract (the current file is replaced only once the
+load has succeeded).
 
 Warnings (a required file with a header only, an order dated in the future) are printed on
 stderr after the table; they do not stop the load.
@@ -35,6 +42,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="batch id for the rows (default: the folder's name)",
     )
+    parser.add_argument(
+        "--source",
+        default=None,
+        metavar="NAME",
+        help='the source system of a non-generated extract (default: "extract")',
+    )
+    parser.add_argument(
+        "--new",
+        action="store_true",
+        help="start a new warehouse for this extract, replacing $RETAIL_DUCKDB_PATH",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,9 +64,14 @@ def run(args: argparse.Namespace) -> int:
     from retail.settings import Settings
 
     settings = Settings.from_env()
-    result = ingest_extract(args.raw, settings.duckdb_path, args.batch_id)
+    result = ingest_extract(
+        args.raw, settings.duckdb_path, args.batch_id, source=args.source, new=args.new
+    )
 
-    table = Table(title=f"bronze batch {result.batch_id!r} <- {result.raw_dir}")
+    table = Table(
+        title=f"bronze batch {result.batch_id!r} (#{result.batch_seq}, source "
+        f"{result.source!r}) <- {result.raw_dir}"
+    )
     table.add_column("table")
     table.add_column("source file")
     table.add_column("rows", justify="right")
@@ -59,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
         f"{result.total_rows:,} rows, {megabytes:,.1f} MB in {result.seconds:.1f} s "
         f"-> {settings.duckdb_path}"
     )
-    Console().print(table)
+    console = Console()
+    if result.note:
+        console.print(f"[bold]{escape(result.note)}[/bold]", soft_wrap=True)
+    console.print(table)
     warn = Console(stderr=True, highlight=False)
     for warning in result.warnings:  # loaded anyway: one quiet line each, on stderr
         warn.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", soft_wrap=True)

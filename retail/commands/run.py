@@ -14,6 +14,11 @@ Materialize every asset in this process, through the same Dagster definitions th
   retail run                       generate scale 1, seed 42 into $RETAIL_DATA_DIR/generated
   retail run --scale 0.1 --seed 7  generate another extract
   retail run --raw DIR             use an existing extract folder
+  retail run --raw DIR --new       ... in a new warehouse (replacing $RETAIL_DUCKDB_PATH)
+
+A warehouse holds one source system's history of batches (see `retail ingest --help`): an
+extract from another source than the warehouse's is refused before the run starts (exit 2),
+except onto the generated demo, which it replaces with a new warehouse.
 
 Runs are recorded in $DAGSTER_HOME when it is set (then `dagster dev` shows them),
 otherwise in a temporary instance. Exit status: 0 when every step succeeded and no
@@ -25,6 +30,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw", type=Path, help="an existing extract folder")
     parser.add_argument("--scale", type=float, help="generator scale (default 1)")
     parser.add_argument("--seed", type=int, help="generator seed (default 42)")
+    parser.add_argument("--source", metavar="NAME",
+                        help='source system of a non-generated extract (default "extract")')
+    parser.add_argument("--new", action="store_true",
+                        help="start a new warehouse for this extract")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     if args.scale is not None and args.scale <= 0:
         raise UsageError("--scale must be positive")
     settings = Settings.from_env()
-    connect(settings.duckdb_path).close()  # a locked warehouse: a clear message, exit 3
+    if settings.duckdb_path.exists():  # (never create it here: an empty file is no warehouse)
+        connect(settings.duckdb_path).close()  # a locked warehouse: a clear message, exit 3
+    from retail.ingest.source import preflight
+
+    preflight(settings.duckdb_path, args.raw, args.seed if args.seed is not None else 42,
+              args.source, args.new)
 
     from orchestration.project import refresh_manifest
 
@@ -52,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         path=args.raw.resolve() if args.raw else None,
         scale=args.scale if args.scale is not None else 1.0,
         seed=args.seed if args.seed is not None else 42,
+        new=args.new,
+        source=args.source,
     )
     summary = run_pipeline(run_config, log_dir=settings.data_dir / "logs")
     print_summary(summary, settings)

@@ -142,3 +142,27 @@ def _continues(con: duckdb.DuckDBPyConnection, plan: list[PlannedFile], batch_id
         if not in_batch or not in_warehouse or shared:
             return True
     return False
+
+
+def preflight(
+    duckdb_path: Path, raw_dir: Path | None, seed: int, source: str | None, new: bool
+) -> None:
+    """For `retail run`: refuse an extract whose source may not join the warehouse (UsageError,
+    exit 2) before the pipeline starts, rather than as a failed bronze step. Problems with the
+    extract itself are left to the pipeline, which reports them."""
+    from retail.errors import BadInputError
+    from retail.ingest.validate import plan_extract
+    from retail.warehouse import connect
+
+    if new or not Path(duckdb_path).exists():
+        return
+    if raw_dir is None:
+        label, plan, batch_id = f"generated seed={seed}", [], ""
+    else:
+        label, batch_id = source_label(raw_dir, source), Path(raw_dir).name
+        try:
+            plan = plan_extract(raw_dir)
+        except BadInputError:
+            return
+    with connect(duckdb_path) as con:
+        check_source(con, Path(duckdb_path), label, plan, batch_id)
