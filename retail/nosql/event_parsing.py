@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 EVENT_TYPES = frozenset(
@@ -45,17 +47,31 @@ def _text(value: Any) -> str | None:
         value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return str(value).strip() or None
+    return str(value).strip(" ") or None  # DuckDB's trim() removes spaces only
+
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_BASES = ((re.compile(r"0[xX][0-9a-fA-F]+", re.ASCII), 16), (re.compile(r"0[bB][01]+"), 2))
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 def _integer(value: Any) -> int | None:
-    """As silver's `parse_integer` (`try_cast(... as integer)`): None unless a 32-bit int."""
+    """As silver's `parse_integer` (DuckDB `try_cast(... as integer)`): a 32-bit integer or None.
+
+    DuckDB reads decimals and exponents rounded half away from zero ('12.5' -> 13, '1e2' ->
+    100), `0x`/`0b` literals and `_` digit separators; anything else is None.
+    """
     text = _text(value)
-    try:
-        number = int(text) if text is not None else None
-    except ValueError:
+    if text is None:
         return None
-    return number if number is not None and -(2**31) <= number < 2**31 else None
+    for pattern, base in _BASES:
+        if pattern.fullmatch(text):
+            number = int(text, base)
+            return number if number <= _INT_MAX else None
+    if not _DECIMAL.fullmatch(text):
+        return None
+    rounded = Decimal(text.replace("_", "")).to_integral_value(rounding=ROUND_HALF_UP)
+    return int(rounded) if _INT_MIN <= rounded <= _INT_MAX else None
 
 
 def _lower(value: Any) -> str | None:
@@ -69,7 +85,7 @@ def _timestamp(value: Any) -> dt.datetime | None:
     if not text:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     if parsed.tzinfo is None:

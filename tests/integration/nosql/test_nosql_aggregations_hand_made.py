@@ -8,9 +8,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from nosql_fixtures import event, hand_made_gold, write_events
+from nosql_fixtures import event, hand_made_gold, ingest_events
 
-from retail.nosql import load_events, run_aggregations
+from retail.nosql import run_aggregations, sync_events
 from retail.nosql.gold_io import GoldNotBuiltError
 
 DAY1 = "2024-03-01T10:00:00+00:00"
@@ -44,8 +44,8 @@ def _events() -> list[dict[str, Any]]:
 @pytest.fixture
 def loaded(db: Any, tmp_path: Path) -> tuple[Any, Path]:
     gold = hand_made_gold(tmp_path / "warehouse.duckdb")
-    write_events(tmp_path / "batch-1", _events())
-    load_events(db, tmp_path / "batch-1")
+    ingest_events(gold, tmp_path / "batch-1", _events())
+    sync_events(db, gold)
     return db, gold
 
 

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from nosql_fixtures import event, hand_made_gold, write_events
+from nosql_fixtures import event, hand_made_gold, ingest_events
 
 from retail.cli import main
 
@@ -23,13 +23,16 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_sync_loads_builds_aggregates_and_checks(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    hand_made_gold(env / "wh" / "retail.duckdb")
-    write_events(env / "batch-1", [event("e1", "product_view", product_key="P1"), "{oops"])
-    assert main(["mongo", "load-events", "--raw", str(env / "batch-1"), "--batch-size", "1"]) == 0
+    warehouse = hand_made_gold(env / "wh" / "retail.duckdb")
+    ingest_events(warehouse, env / "batch-1",
+                  [event("e1", "product_view", product_key="P1"), "{oops"])
+    assert main(["mongo", "events", "--batch-size", "1"]) == 0
     assert main(["mongo", "profiles"]) == 0
     assert main(["mongo", "aggregate"]) == 0
     out = capsys.readouterr().out
-    assert "events: 2 lines, 1 valid (1 new, 0 already loaded), rejected 1: 1 malformed" in out
+    assert "1 loaded; 0 documents deleted, 1 inserted, 1 in `events`" in out
+    assert "events: 2 lines read, 1 valid, rejected 1: 1 malformed" in out
+    assert "events: up to date (1 load(s) of web events in the warehouse, 1 documents)" in out
     assert "customer_profiles: 3 documents" in out
     assert "gold.nosql_most_viewed_products: 1 rows" in out
     # the hand-made gold has no fct_web_events / kpi_web_funnel: a clear error, exit 1
@@ -39,10 +42,10 @@ def test_sync_loads_builds_aggregates_and_checks(
 
 def test_bad_arguments_exit_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(["mongo", "load-events", "--raw", str(env), "--batch-size", "0"])
+        main(["mongo", "events", "--batch-size", "0"])
     assert caught.value.code == 2
-    assert main(["mongo", "load-events", "--raw", str(env / "missing")]) == 2
-    assert "no such extract folder" in capsys.readouterr().err
+    assert main(["mongo", "events"]) == 1  # no warehouse yet: a clear error
+    assert "warehouse not found" in capsys.readouterr().err
 
 
 def test_unreachable_uri_exits_1_without_the_password(
