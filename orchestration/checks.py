@@ -45,7 +45,7 @@ def compare_with_truth(con: duckdb.DuckDBPyConnection, truth: dict[str, Any]) ->
     rows = []
     for name, sql in TRUTH_SQL.items():
         if name in truth:
-            actual = con.execute(sql).fetchone()[0]
+            ((actual,),) = con.execute(sql).fetchall()
             rows.append((name, truth[name], actual, _number(actual) == _number(truth[name])))
     return rows
 
@@ -91,11 +91,11 @@ def exports_match_gold(retail: RetailResource) -> dg.AssetCheckResult:
     rows = []
     with connect(settings.duckdb_path, read_only=True) as con:
         for entry in manifest["tables"]:
-            gold = con.execute(f"select count(*) from {entry['table']}").fetchone()[0]
+            ((gold,),) = con.execute(f"select count(*) from {entry['table']}").fetchall()
             csv = str(settings.powerbi_dir / entry["file"]).replace("'", "''")
             in_file = con.execute(
                 f"select count(*) from read_csv('{csv}', header = true, all_varchar = true)"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             rows.append((entry["table"], gold, in_file, gold == in_file))
     return dg.AssetCheckResult(
         passed=all(ok for *_, ok in rows),

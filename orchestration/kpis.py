@@ -17,7 +17,7 @@ def sales_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     revenue, orders, lines, units = con.execute(
         "select coalesce(sum(sales_amount), 0), count(distinct order_number), count(*), "
         "coalesce(sum(quantity), 0) from gold.fct_sales"
-    ).fetchone()
+    ).fetchall()[0]
     return {
         "revenue": float(revenue),
         "orders": int(orders),
@@ -31,7 +31,7 @@ def payment_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     attempts, failed = con.execute(
         "select count(*), count(*) filter (where payment_status = 'failed') "
         "from gold.fct_web_events where event_type = 'payment_attempt'"
-    ).fetchone()
+    ).fetchall()[0]
     return {
         "payment_attempts": int(attempts),
         "failed_payments": int(failed),

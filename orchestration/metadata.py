@@ -27,7 +27,7 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> b
     row = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
-    ).fetchone()
+    ).fetchall()[0]
     return bool(row and row[0])
 
 
@@ -41,7 +41,7 @@ def table_metadata(
         [schema, name],
     ).fetchall()
     relation = f'"{schema}"."{name}"'
-    count = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    ((count,),) = con.execute(f"select count(*) from {relation}").fetchall()
     preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").fetchall()
     return {
         "dagster/row_count": dg.MetadataValue.int(int(count)),

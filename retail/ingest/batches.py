@@ -43,8 +43,8 @@ def has_registry(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
         "select count(*) from information_schema.tables "
         "where table_schema = 'bronze' and table_name = '_batches'"
-    ).fetchone()
-    return bool(found and found[0])
+    ).fetchall()
+    return bool(found and found[0][0])
 
 
 def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
@@ -67,11 +67,11 @@ def sequence_for(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     """The batch's number: its own when it was ingested before, else the next one."""
     known = con.execute(
         f"select batch_seq from {REGISTRY} where batch_id = ?", [batch_id]
-    ).fetchone()
-    if known is not None:
-        return int(known[0])
-    last = con.execute(f"select coalesce(max(batch_seq), 0) from {REGISTRY}").fetchone()
-    return int(last[0]) + 1
+    ).fetchall()  # fetchall: a SELECT read to its end leaves no result open on `con`
+    if known:
+        return int(known[0][0])
+    ((last,),) = con.execute(f"select coalesce(max(batch_seq), 0) from {REGISTRY}").fetchall()
+    return int(last) + 1
 
 
 def record_batch(
