@@ -9,7 +9,13 @@ import pytest
 from nosql_fixtures import settings_under
 
 from retail.errors import RetailError
-from retail.nosql import MongoUnavailableError, database_name, mongo_client, mongo_database
+from retail.nosql import (
+    MongoUnavailableError,
+    MongoUriError,
+    database_name,
+    mongo_client,
+    mongo_database,
+)
 from retail.nosql.redact import redact_text, redact_uri
 
 
@@ -80,10 +86,11 @@ def test_unreachable_server_error_names_it_without_the_password(tmp_path: Path) 
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-def test_invalid_uri_error_has_no_password(tmp_path: Path) -> None:
+def test_invalid_uri_is_a_usage_error_without_the_password(tmp_path: Path) -> None:
     settings = settings_under(tmp_path, "mongodb://bob:Hunter2Secret@127.0.0.1:notaport/")
-    with pytest.raises(MongoUnavailableError) as caught, mongo_client(settings):
+    with pytest.raises(MongoUriError) as caught, mongo_client(settings):
         pass
+    assert caught.value.exit_code == 2
     assert "Hunter2Secret" not in str(caught.value)
     assert "bob:***@" in str(caught.value)
 
