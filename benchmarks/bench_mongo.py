@@ -3,14 +3,13 @@
 For each scale, a child process (so peak RSS is that scale's alone) prepares a generated
 extract and a warehouse built from it (ingest, `dbt seed` + `dbt run`, cached in --out between
 runs), starts the embedded SecantusDB server (in-process, data on disk under --out), then:
-- loads the events into an empty `events` collection once per batch size (and write mode),
-  timing the load including the index build, and a re-load (idempotent: nothing new) at the
-  best batch size;
+- syncs the warehouse's events (bronze.web_events) into an empty `events` collection once per
+  batch size, timing the load including the index build, and a re-sync at the best batch size;
 - rebuilds `customer_profiles` from gold once per batch size (forced), then once more with
   gold unchanged (skipped by the load ledger, as on a re-run);
 - runs the aggregation pipelines into gold (`run_aggregations`) and the consistency check.
-Re-loads: the same file again (skipped by the load ledger, what a re-run costs) and, forced
-with `skip_loaded=False`, the full insert-if-absent path.
+Re-syncs: the unchanged warehouse (nothing sent, what a re-run costs) and, forced with
+`full=True`, a drop and reload of everything.
 It prints every run and the best batch size. Set MONGODB_URI to measure a real MongoDB instead.
 
     .venv/bin/python benchmarks/bench_mongo.py                       # scales 1 and 10
@@ -71,9 +70,9 @@ def child(scale: float, seed: int, folder: Path, sizes: list[int], profile_sizes
     from retail.nosql import (
         build_customer_profiles,
         check_against_dbt,
-        load_events,
         mongo_database,
         run_aggregations,
+        sync_events,
     )
 
     extract, settings = prepare(scale, seed, folder)
@@ -83,18 +82,17 @@ def child(scale: float, seed: int, folder: Path, sizes: list[int], profile_sizes
             for size in sizes:
                 db.events.drop()
                 started = time.perf_counter()
-                result = load_events(db, extract, batch_size=size, mode=mode, progress=False)
+                result = sync_events(db, settings.duckdb_path, batch_size=size, progress=False)
                 seconds = time.perf_counter() - started
                 runs.append({"what": f"events load ({mode})", "batch": size,
                              "docs": result.inserted, "seconds": seconds})
         best = max((r for r in runs if r["what"].startswith("events")),
                    key=lambda r: r["docs"] / r["seconds"])
-        best_mode = best["what"].split("(")[1].rstrip(")")
-        for what, skip in (("events re-load (skipped)", True), ("events re-load (full)", False)):
+        for what, full in (("events re-sync (unchanged)", False), ("events re-sync (full)", True)):
             started = time.perf_counter()
-            again = load_events(db, extract, batch_size=best["batch"], mode=best_mode,
-                                progress=False, skip_loaded=skip)
-            runs.append({"what": what, "batch": best["batch"], "docs": again.already_present,
+            again = sync_events(db, settings.duckdb_path, batch_size=best["batch"],
+                                progress=False, full=full)
+            runs.append({"what": what, "batch": best["batch"], "docs": again.documents,
                          "seconds": time.perf_counter() - started})
         for size, skip in [*((size, False) for size in profile_sizes), (profile_sizes[-1], True)]:
             started = time.perf_counter()
@@ -129,8 +127,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[500, 2000, 5000])
     parser.add_argument("--profile-batch-sizes", type=int, nargs="+", default=[250, 1000, 4000])
-    parser.add_argument("--modes", nargs="+", default=["insert", "upsert"],
-                        choices=["insert", "upsert"])
+    parser.add_argument("--modes", nargs="+", default=["insert"], choices=["insert"])
     parser.add_argument("--all-batch-sizes", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("/tmp/retail-bench/mongo"))
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)

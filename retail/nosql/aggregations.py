@@ -60,7 +60,8 @@ def refresh_product_lookup(db: Any, duckdb_path: Path) -> int:
         require_tables(con, duckdb_path, ["dim_products"])
         rows = con.execute(
             "select product_number, product_key, product_name, category, subcategory "
-            "from gold.dim_products where is_current order by product_number"
+            "from gold.dim_products where is_current and product_key <> '-1' "
+            "order by product_number"
         ).fetchall()
     finally:
         con.close()

@@ -3,7 +3,8 @@
 Compared exactly: the number of events (`events` vs `gold.fct_web_events`), the session funnel
 recomputed in MongoDB vs `gold.kpi_web_funnel` (sessions per step, payment attempts, failed
 payments), and product views per product vs `gold.fct_web_events` (by product number of the
-current version; views of unknown or missing products compared as one `None` group).
+current version; views of unknown or missing products, and of the unknown member '-1', compared
+as one `None` group). `events` must first mirror the warehouse (`sync_events`).
 A plain function: the Dagster asset check wraps it and reports `as_metadata()`.
 """
 
@@ -52,15 +53,19 @@ def _dbt_figures(con: Any) -> tuple[int, dict[Any, int], dict[Any, int], set[str
         "select max(payment_attempts), max(failed_payments) from gold.kpi_web_funnel"
     ).fetchall()
     funnel["payment_attempts"], funnel["failed_payments"] = payments
+    # an event on the unknown product member (product_key '-1'), if gold ever maps one there,
+    # names no real product: it belongs to the `None` group, as in MongoDB
     views = dict(con.execute("""
         select products.product_number, count(*)
         from gold.fct_web_events as events
-        left join gold.dim_products as products on products.product_key = events.product_key
+        left join gold.dim_products as products
+            on products.product_key = events.product_key and products.product_key <> '-1'
         where events.event_type = 'product_view'
         group by products.product_number
     """).fetchall())
     known = {number for (number,) in con.execute(
-        "select product_number from gold.dim_products where is_current").fetchall()}
+        "select product_number from gold.dim_products where is_current and product_key <> '-1'"
+    ).fetchall()}
     return events, funnel, views, known
 
 
