@@ -1,4 +1,5 @@
-"""Running dbt from Python (tests, benchmarks, `retail docs`) against a given warehouse file."""
+"""Running dbt against a given warehouse file: from Python (tests, benchmarks, `retail docs`,
+`retail segment`) and as the `retail dbt ...` pass-through."""
 
 from __future__ import annotations
 
@@ -16,8 +17,40 @@ class DbtError(RetailError):
     pass
 
 
+# dbt commands that never open the warehouse: no lock check before them.
+NO_WAREHOUSE = frozenset({"parse", "deps", "clean", "list", "ls", "init", "help"})
+
+
 def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_command(args: Sequence[str]) -> list[str]:
+    """`dbt <args>` in this project; the project and profiles dirs unless `args` name them.
+
+    Global flags alone (`--version`, `--help`) take no directories: dbt would refuse them.
+    """
+    cmd = [dbt_executable(), *args]
+    if not args or args[0].startswith("-"):
+        return cmd
+    given = {arg.split("=", 1)[0] for arg in args}
+    if "--project-dir" not in given:
+        cmd += ["--project-dir", str(DBT_PROJECT_DIR)]
+    if "--profiles-dir" not in given:
+        cmd += ["--profiles-dir", str(DBT_PROFILES_DIR)]
+    return cmd
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """This process's environment plus what makes dbt read the warehouse of `settings`."""
+    env = {**os.environ, **settings.dbt_env()}
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def touches_warehouse(args: Sequence[str]) -> bool:
+    """Whether `dbt <args>` opens the warehouse (so another holder of it makes dbt fail)."""
+    return bool(args) and not args[0].startswith("-") and args[0] not in NO_WAREHOUSE
 
 
 def run_dbt(
@@ -32,11 +65,11 @@ def run_dbt(
     Raises DbtError with dbt's output when dbt exits non-zero.
     """
     settings = settings or Settings.from_env()
-    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROFILES_DIR)]
+    cmd = dbt_command(args)
     if target_path is not None:
         cmd += ["--target-path", str(target_path)]
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = dbt_environment(settings)
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     if target_path is not None:
         env["DBT_LOG_PATH"] = str(Path(target_path) / "logs")
     proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, text=True, capture_output=capture)
@@ -44,3 +77,16 @@ def run_dbt(
         output = (proc.stdout or "") + (proc.stderr or "")
         raise DbtError(f"`dbt {' '.join(args)}` failed (exit {proc.returncode}):\n{output[-6000:]}")
     return proc
+
+
+def passthrough(args: Sequence[str], settings: Settings) -> int:
+    """`retail dbt <args>`: dbt's own output on this terminal, dbt's exit code.
+
+    Why a wrapper: a dbt run on a warehouse another process holds ends in a long traceback
+    with the holder's PID buried in it; checking the lock first says it in one line (exit 3).
+    """
+    if touches_warehouse(args):
+        from retail.warehouse import ensure_free
+
+        ensure_free(settings.duckdb_path)
+    return subprocess.run(dbt_command(args), env=dbt_environment(settings)).returncode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -9,6 +10,25 @@ import duckdb
 from retail.errors import WarehouseLockedError
 
 SCHEMAS = ("bronze", "silver", "gold")
+
+# DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 8450) by user ...'
+_HOLDER = re.compile(r"lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_holder(message: str) -> str:
+    """'PID 8450, /usr/bin/python3.11' from DuckDB's lock error, or '' when it names none."""
+    match = _HOLDER.search(message)
+    return f"PID {match['pid']}, {match['program']}" if match else ""
+
+
+def locked_error(path: Path, message: str) -> WarehouseLockedError:
+    holder = lock_holder(message)
+    by = f" ({holder})" if holder else ""
+    return WarehouseLockedError(
+        f"{path} is in use by another process{by}; DuckDB allows one writer per file. "
+        "Wait for the running pipeline (a Dagster run, `retail run` or `dbt build`) "
+        "to finish, then try again."
+    )
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -20,9 +40,16 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise WarehouseLockedError(
-                f"{path} is in use by another process (DuckDB allows one writer per file). "
-                "Wait for the running pipeline (a Dagster run, `retail run` or `dbt build`) "
-                "to finish, then try again."
-            ) from exc
+            raise locked_error(path, str(exc)) from exc
         raise
+
+
+def ensure_free(path: Path) -> None:
+    """Raise WarehouseLockedError when another process holds `path` (read or write).
+
+    A missing file is free: nothing is created. Used before handing the file to another
+    process (dbt), whose own lock error is a long traceback.
+    """
+    path = Path(path)
+    if path.exists():
+        connect(path).close()

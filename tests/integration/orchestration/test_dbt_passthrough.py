@@ -1,0 +1,93 @@
+"""`retail dbt ARGS...`: dbt with the project, profiles and warehouse of the settings.
+
+Run as a user would (`.venv/bin/retail` in a subprocess) against copies of the session's built
+warehouse, so the session's warehouse stays untouched.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from retail.dbt import dbt_executable
+from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+
+RETAIL = str(Path(sys.executable).with_name("retail"))
+
+
+def _copy(built_warehouse, root: Path) -> dict[str, str]:
+    """An environment whose warehouse is a copy of the built one; dbt's files under `root`."""
+    warehouse = root / "warehouse" / "retail.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(built_warehouse.duckdb_path, warehouse)
+    segments = built_warehouse.settings.segments_dir
+    if segments.exists():
+        shutil.copytree(segments, root / "warehouse" / "segmentation" / "customer_segments")
+    return {**os.environ, "RETAIL_DUCKDB_PATH": str(warehouse), "RETAIL_DATA_DIR": str(root),
+            "DBT_TARGET_PATH": str(root / "target"), "DBT_LOG_PATH": str(root / "logs")}
+
+
+@contextmanager
+def _writer_holding(path: str) -> Iterator[subprocess.Popen]:
+    """Another process with a read-write DuckDB connection open on `path`."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('holding', flush=True); time.sleep(120)", path],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_locked_warehouse_is_one_line_naming_the_holder(built_warehouse, tmp_path) -> None:
+    env = _copy(built_warehouse, tmp_path)
+    with _writer_holding(env["RETAIL_DUCKDB_PATH"]) as holder:
+        done = subprocess.run([RETAIL, "dbt", "build"], env=env, capture_output=True,
+                              text=True, timeout=300)
+        # plain dbt on the same file: the traceback the wrapper replaces
+        plain = subprocess.run([dbt_executable(), "debug", "--project-dir", str(DBT_PROJECT_DIR),
+                                "--profiles-dir", str(DBT_PROFILES_DIR)],
+                               env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 3, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("retail dbt: error: ")
+    assert f"PID {holder.pid}" in lines[0] and env["RETAIL_DUCKDB_PATH"] in lines[0]
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert plain.returncode != 0  # the lock is real: dbt itself cannot open the file
+
+
+def test_build_on_a_free_warehouse_is_dbt_build(built_warehouse, tmp_path) -> None:
+    env = _copy(built_warehouse, tmp_path)
+    done = subprocess.run([RETAIL, "dbt", "build", "--exclude", "resource_type:unit_test"],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Completed successfully" in done.stdout  # dbt's own output, on stdout
+    assert (tmp_path / "target" / "run_results.json").exists()  # the settings' dbt env
+
+
+def test_dbt_exit_codes_come_through(built_warehouse, tmp_path) -> None:
+    """A dbt failure exits with dbt's own status (computed by running dbt directly)."""
+    env = _copy(built_warehouse, tmp_path)
+    args = ["run-operation", "no_such_macro_anywhere"]
+    wrapped = subprocess.run([RETAIL, "dbt", *args], env=env, capture_output=True, text=True,
+                             timeout=300)
+    direct = subprocess.run([dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR),
+                             "--profiles-dir", str(DBT_PROFILES_DIR)], env=env,
+                            capture_output=True, text=True, timeout=300, cwd=DBT_PROJECT_DIR)
+    assert direct.returncode not in (0, 3)
+    assert wrapped.returncode == direct.returncode
+    assert "no_such_macro_anywhere" in wrapped.stdout + wrapped.stderr
+
+
+def test_no_command_is_a_usage_error(tmp_path) -> None:
+    done = subprocess.run([RETAIL, "dbt"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "RETAIL_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
+    assert done.returncode == 2 and "name a dbt command" in done.stderr
+    assert not (tmp_path / "w.duckdb").exists()
