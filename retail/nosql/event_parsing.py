@@ -23,7 +23,7 @@ TEXT_FIELDS = ("session_id", "product_key", "order_number", "device", "page_url"
 
 
 class Rejected(Exception):
-    """A line silver rejects; `kind` names the LoadResult counter it goes to."""
+    """A line silver rejects; `kind` names the SyncResult counter it goes to."""
 
     def __init__(self, kind: str, problem: str) -> None:
         super().__init__(problem)
