@@ -4,6 +4,9 @@ warehouse a full rebuild of all batches gives (every gold table, content for con
 The scenario covers both ways an earlier fact row can change: the follow-on batch brings new
 order lines, new customers and the whole product list again, and it also carries the purchase
 events of orders that were loaded one batch earlier as store orders (late web events).
+
+The batches are named batch-9 and batch-10: "batch-10" sorts before "batch-9", yet it is the
+later batch, because batches are ordered by when they were first ingested (`_batch_seq`).
 """
 
 from __future__ import annotations
@@ -62,8 +65,8 @@ def assert_gold_equals_a_full_rebuild(incremental: Settings, extracts: list[Path
 def test_incremental_run_after_a_followon_batch_equals_a_full_rebuild(
     built_warehouse: Any, tmp_path: Path
 ) -> None:
-    first = copy_extract(built_warehouse.extract.path, tmp_path / "batch-0001")
-    followon = tmp_path / "batch-0002"
+    first = copy_extract(built_warehouse.extract.path, tmp_path / "batch-9")
+    followon = tmp_path / "batch-10"
     manifest = generate_followon(built_warehouse.extract.path, 3, followon)
     assert manifest["batch_truth"]["order_lines"] > 0
     late_events = tmp_path / "late-events"
@@ -94,11 +97,12 @@ def write_lines(path: Path, lines: list[str]) -> None:
 def test_a_batch_ingested_again_with_corrections_equals_a_full_rebuild(
     built_warehouse: Any, tmp_path: Path
 ) -> None:
-    """batch-0002 first re-sends an order line of batch-0001, then is ingested again corrected:
-    one line's quantity changed, one line and one event gone, the re-sent line withdrawn (so
-    batch-0001's copy counts again). The incremental facts follow every correction."""
-    first = copy_extract(built_warehouse.extract.path, tmp_path / "batch-0001")
-    followon = tmp_path / "batch-0002"
+    """batch-10 first re-sends an order line of batch-9 (its copy wins: batch-10 came later),
+    then is ingested again corrected: one line's quantity changed, one line and one event gone,
+    the re-sent line withdrawn (so batch-9's copy counts again). The incremental facts follow
+    every correction."""
+    first = copy_extract(built_warehouse.extract.path, tmp_path / "batch-9")
+    followon = tmp_path / "batch-10"
     generate_followon(built_warehouse.extract.path, 30, followon)
     sales, events = Path("source_crm") / "sales_details.csv", Path("source_web") / "events.jsonl"
     header, *lines = csv_lines(followon / sales)
@@ -111,7 +115,7 @@ def test_a_batch_ingested_again_with_corrections_equals_a_full_rebuild(
     resent_line = ("select _batch_id from gold.fct_sales join gold.dim_products using "
                    f"(product_key) where order_number = '{resent_order}' "
                    f"and product_number = '{resent_product}'")
-    assert query(incremental.duckdb_path, resent_line) == [("batch-0002",)]
+    assert query(incremental.duckdb_path, resent_line) == [("batch-10",)]
 
     # the correction: one more unit (sales left blank: repaired from the price) on a line with
     # a usable price, and the last line withdrawn with the re-sent one
@@ -122,5 +126,5 @@ def test_a_batch_ingested_again_with_corrections_equals_a_full_rebuild(
     write_lines(followon / sales, [header, *lines[:-1]])
     write_lines(followon / events, csv_lines(followon / events)[:-1])
     load(incremental, [followon], tmp_path)
-    assert query(incremental.duckdb_path, resent_line) == [("batch-0001",)]
+    assert query(incremental.duckdb_path, resent_line) == [("batch-9",)]
     assert_gold_equals_a_full_rebuild(incremental, [first, followon], tmp_path)

@@ -32,12 +32,16 @@ EVENTS = Path("source_web") / "events.jsonl"
 LATEST_LINE_WINS = ("duplicate order line: the same order and product was sent again; "
                     "the latest copy was kept")
 FIRST_EVENT_WINS = "duplicate event: an earlier line with the same event_id was kept"
+# The later batch's id sorts BEFORE the first one's ("2026-..." < "batch-..."): batches are
+# ordered by when they were first ingested (_batch_seq), never by the spelling of their ids.
+SECOND = "2026-01-04"
 
 
 @dataclass(frozen=True)
 class TwoBatches:
-    """A warehouse holding batch-0001 (the tiny extract) and batch-0002 (a follow-on that also
-    re-sends one order line and repeats one event of batch-0001), built incrementally."""
+    """A warehouse holding batch-0001 (the tiny extract) and, ingested after it, SECOND (a
+    follow-on that also re-sends one order line and repeats one event of batch-0001), built
+    incrementally."""
 
     settings: Settings
     first: Path  # the extract folders as ingested
@@ -87,7 +91,7 @@ def two_batches(built_warehouse: Any, dbt_target: Path,
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(built_warehouse.duckdb_path, settings.duckdb_path)
     first = shutil.copytree(built_warehouse.extract.path, root / "landing" / "batch-0001")
-    second = root / "landing" / "batch-0002"
+    second = root / "landing" / SECOND
     generate_followon(first, 3, second)
 
     query = querier(settings.duckdb_path)
@@ -110,7 +114,7 @@ def two_batches_copy(two_batches: TwoBatches, tmp_path: Path) -> TwoBatches:
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(two_batches.settings.duckdb_path, settings.duckdb_path)
     first = shutil.copytree(two_batches.first, tmp_path / "landing" / "batch-0001")
-    second = shutil.copytree(two_batches.second, tmp_path / "landing" / "batch-0002")
+    second = shutil.copytree(two_batches.second, tmp_path / "landing" / SECOND)
     return TwoBatches(settings, first, second, two_batches.order_line, two_batches.event_id)
 
 
@@ -119,9 +123,9 @@ def test_a_later_batch_resolves_copies_like_a_full_rebuild(two_batches: TwoBatch
     order, product = two_batches.order_line
     line = f"order_number = '{order}' and product_number = '{product}'"
     assert copies(query, "base_crm__sales", line) == {
-        "batch-0001": LATEST_LINE_WINS, "batch-0002": None}
+        "batch-0001": LATEST_LINE_WINS, SECOND: None}
     assert copies(query, "base_web__events", f"event_id = '{two_batches.event_id}'") == {
-        "batch-0001": None, "batch-0002": FIRST_EVENT_WINS}
+        "batch-0001": None, SECOND: FIRST_EVENT_WINS}
     for model, bronze in BRONZE_OF.items():
         per_batch = "select _batch_id, count(*) from {} group by 1 order by 1"
         assert query(per_batch.format(f"silver.{model}")) == query(
@@ -131,7 +135,7 @@ def test_a_later_batch_resolves_copies_like_a_full_rebuild(two_batches: TwoBatch
 def test_a_later_batch_ingested_again_without_a_resent_line_gives_it_back(
     two_batches_copy: TwoBatches, dbt_target: Path
 ) -> None:
-    """Only batch-0002 is rebuilt, yet batch-0001's copy of the line it no longer re-sends is
+    """Only SECOND is rebuilt, yet batch-0001's copy of the line it no longer re-sends is
     kept again."""
     case = two_batches_copy
     order, product = case.order_line
@@ -155,7 +159,7 @@ def test_an_earlier_batch_ingested_again_without_an_event_keeps_the_later_copy(
 
     query = assert_incremental_equals_full_rebuild(case.settings, dbt_target)
     assert copies(query, "base_web__events", f"event_id = '{case.event_id}'") == {
-        "batch-0002": None}
+        SECOND: None}
     assert query("select count(*) from silver.base_web__events") == query(
         "select count(*) from bronze.web_events")
 
@@ -167,7 +171,7 @@ def test_a_batch_removed_from_bronze_leaves_silver(
     con = connect(case.settings.duckdb_path)
     try:
         for table in ("crm_sales_details", "web_events"):
-            con.execute(f"delete from bronze.{table} where _batch_id = 'batch-0002'")
+            con.execute(f"delete from bronze.{table} where _batch_id = '{SECOND}'")
     finally:
         con.close()
 
