@@ -43,10 +43,13 @@ def describe(event: Any) -> str | None:
         return f"  skip {step} (an upstream step failed)"
     if kind == "ASSET_CHECK_EVALUATION":
         evaluation = event.asset_check_evaluation_data
+        key = evaluation.asset_check_key
+        name = f"{key.asset_key.to_user_string()}:{key.name}"
+        skipped = evaluation.metadata.get("skipped")  # orchestration.checks.skipped()
+        if skipped is not None:
+            return f"  skip check {name}: {getattr(skipped, 'value', skipped)}"
         if not evaluation.passed:
-            severity = evaluation.severity.value.lower()
-            key = evaluation.asset_check_key
-            return f"  {severity} check {key.asset_key.to_user_string()}:{key.name} failed"
+            return f"  {evaluation.severity.value.lower()} check {name} failed"
     return None
 
 

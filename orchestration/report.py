@@ -57,11 +57,14 @@ def print_summary(summary: RunSummary, settings: Settings, console: Console | No
     if summary.gold_rows:
         console.print(_gold_table(summary))
     passed = sum(c.passed for c in summary.checks)
-    failed = [c for c in summary.checks if not c.passed]
-    console.print(f"Checks: {passed} passed, {len(failed)} failed")
+    failed = [c for c in summary.checks if c.failed]
+    skipped = [c for c in summary.checks if c.skipped]
+    console.print(f"Checks: {passed} passed, {len(failed)} failed, {len(skipped)} skipped")
     for check in failed:
         colour = "red" if check.severity == "ERROR" else "yellow"
         console.print(f"  [{colour}]{check.severity.lower()}[/] {check.check}")
+    for check in skipped:
+        console.print(f"  [yellow]skipped[/] {check.check}: {check.skipped}")
     for line in _headlines(summary):
         console.print(f"KPIs: {line}")
     console.print(f"Warehouse: {settings.duckdb_path}")

@@ -36,6 +36,11 @@ class CheckOutcome:
     check: str
     passed: bool
     severity: str
+    skipped: str = ""  # why the check had nothing to hold (metadata `skipped`); not a pass
+
+    @property
+    def failed(self) -> bool:
+        return not self.passed and not self.skipped
 
 
 @dataclass
@@ -51,7 +56,7 @@ class RunSummary:
 
     @property
     def failed_error_checks(self) -> list[CheckOutcome]:
-        return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
+        return [c for c in self.checks if c.failed and c.severity == "ERROR"]
 
     @property
     def ok(self) -> bool:
@@ -95,7 +100,9 @@ def summarize(instance: dg.DagsterInstance, run_id: str, success: bool, wall: fl
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.asset_check_evaluation_data
             name = f"{data.asset_check_key.asset_key.to_user_string()}:{data.asset_check_key.name}"
-            summary.checks.append(CheckOutcome(name, data.passed, data.severity.value))
+            reason = getattr(data.metadata.get("skipped"), "value", "")
+            summary.checks.append(CheckOutcome(name, data.passed, data.severity.value,
+                                               str(reason or "")))
         elif kind == "ASSET_MATERIALIZATION":
             materialization = event.step_materialization_data.materialization
             key = materialization.asset_key.to_user_string()
