@@ -20,3 +20,28 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- on-run-start (dbt_project.yml): before any unit test or model reads bronze, stop `dbt build`
+    / `run` / `test` with one line when the warehouse holds nothing ingested (a new or empty
+    file) or was ingested by an older version (bronze without `_batch_seq`); otherwise unit
+    tests fail first with "Not able to get columns ... relation doesn't exist". -#}
+{% macro require_ingested_warehouse() -%}
+    {%- if execute and flags.WHICH in ['build', 'run', 'test'] -%}
+        {%- set counts = run_query(
+            "select count(distinct table_name), count(*) filter (column_name = '_batch_seq')"
+            ~ " from information_schema.columns"
+            ~ " where table_schema = 'bronze' and table_catalog = current_database()"
+        ).rows[0] -%}
+        {%- if counts[0] == 0 -%}
+            {{- exceptions.raise_compiler_error(
+                'the warehouse ' ~ target.path ~ ' holds nothing ingested yet (no bronze tables):'
+                ~ ' run `retail ingest --raw DIR` (or `retail run`) first') -}}
+        {%- elif counts[1] == 0 -%}
+            {{- exceptions.raise_compiler_error(
+                'the warehouse ' ~ target.path ~ ' was ingested by an older version of this'
+                ~ ' project (bronze has no _batch_seq): start a new warehouse with'
+                ~ ' `retail ingest --new --raw DIR` or another RETAIL_DUCKDB_PATH') -}}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -4,7 +4,9 @@
   winning when batch-9 is ingested again (a batch keeps its place: order of first ingestion);
 - the README flow: the generated demo, then the user's own extract: gold holds the user's
   extract alone and `dbt build` is green;
-- `retail run` refuses a generated extract onto a user's warehouse before it starts (exit 2).
+- `retail run` refuses a generated extract onto a user's warehouse before it starts (exit 2);
+- `dbt build` on a warehouse with nothing ingested, or ingested by an older version, says what
+  to do in one line.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
-from retail.dbt import run_dbt
+from retail.dbt import DbtError, run_dbt
 from retail.ingest import ingest_extract
 from retail.settings import Settings
 
@@ -111,3 +114,15 @@ def test_retail_run_refuses_another_source_before_it_starts(
     assert "'crm-eu'" in done.stderr and "--new" in done.stderr
     assert query(settings.duckdb_path, "select batch_id, source from bronze._batches") == [
         ("my_extract", "crm-eu")]
+
+
+def test_dbt_on_a_warehouse_with_nothing_ingested_says_what_to_do(tmp_path: Path) -> None:
+    settings = Settings.rooted_at(tmp_path / "root")
+    settings.duckdb_path.parent.mkdir(parents=True)  # e.g. a first ingest killed: no file
+    with pytest.raises(DbtError, match=r"holds nothing ingested yet .*run `retail ingest"):
+        run_dbt(["build"], settings, target_path=tmp_path / "target")
+    with duckdb.connect(str(settings.duckdb_path)) as con:  # bronze of an older version
+        con.execute("create schema bronze")
+        con.execute("create table bronze.crm_cust_info (cst_id varchar, _batch_id varchar)")
+    with pytest.raises(DbtError, match=r"older version .*`retail ingest --new"):
+        run_dbt(["build"], settings, target_path=tmp_path / "target")
