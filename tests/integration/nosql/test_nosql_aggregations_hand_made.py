@@ -43,8 +43,9 @@ def _events() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def loaded(db: Any, tmp_path: Path) -> tuple[Any, Path]:
-    gold = hand_made_gold(tmp_path / "warehouse.duckdb")
-    ingest_events(gold, tmp_path / "batch-1", _events())
+    # ingest first: a first ingest starts a new warehouse file (the gold is added to it after)
+    warehouse = ingest_events(tmp_path / "warehouse.duckdb", tmp_path / "batch-1", _events())
+    gold = hand_made_gold(warehouse)
     sync_events(db, gold)
     return db, gold
 

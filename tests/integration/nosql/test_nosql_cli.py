@@ -23,9 +23,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_sync_loads_builds_aggregates_and_checks(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    warehouse = hand_made_gold(env / "wh" / "retail.duckdb")
-    ingest_events(warehouse, env / "batch-1",
-                  [event("e1", "product_view", product_key="P1"), "{oops"])
+    # ingest first: a first ingest starts a new warehouse file (the gold is added to it after)
+    warehouse = ingest_events(env / "wh" / "retail.duckdb", env / "batch-1",
+                              [event("e1", "product_view", product_key="P1"), "{oops"])
+    hand_made_gold(warehouse)
     assert main(["mongo", "events", "--batch-size", "1"]) == 0
     assert main(["mongo", "profiles"]) == 0
     assert main(["mongo", "aggregate"]) == 0
