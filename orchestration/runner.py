@@ -7,7 +7,11 @@ these runs), otherwise an ephemeral one that disappears with the process.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -133,10 +137,13 @@ def run_pipeline(
     log_file = log_dir / f"run-{run_id[:8]}.log"
     with pipeline_instance() as instance, log_file.open("w") as log:
         started = time.perf_counter()
-        with redirect_stdout(log):
-            result = job.execute_in_process(
-                run_config=config, instance=instance, raise_on_error=False, run_id=run_id
-            )
+        try:
+            with redirect_stdout(log):
+                result = job.execute_in_process(
+                    run_config=config, instance=instance, raise_on_error=False, run_id=run_id
+                )
+        finally:
+            release_spark_gateway()
         wall = time.perf_counter() - started
         summary = summarize(instance, result.run_id, result.success, wall)
     ran = {step.step for step in summary.steps}
@@ -144,3 +151,38 @@ def run_pipeline(
                       for node in job.graph.nodes if node.name not in ran]
     summary.log_file = log_file
     return summary
+
+
+def release_spark_gateway(timeout: float = 10.0) -> None:
+    """Shut down the JVM gateway PySpark keeps after the Spark step stopped its session.
+
+    Why: PySpark keeps the gateway for a next session, and py4j's `FinalizerWorker` daemon thread
+    with it. A daemon thread still running at interpreter exit is frozen, never freed, and so is
+    everything its frame reaches: py4j's module globals, hence the `logging` manager with every
+    logger and handler of the run, hence the run's definitions and the DuckDB types their
+    functions mention. DuckDB's binding then prints ~100 lines of `nanobind: leaked ...` at exit.
+    Only a gateway no active SparkContext uses is shut down; a later session starts a new one.
+    """
+    if "pyspark" not in sys.modules:
+        return
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None or SparkContext._active_spark_context is not None:
+        return
+    with contextlib.suppress(Exception):  # a JVM that is already gone
+        gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    jvm = getattr(gateway, "proc", None)  # the local JVM PySpark launched (none for a remote)
+    if jvm is not None:
+        with contextlib.suppress(OSError):
+            jvm.stdin.close()  # the JVM exits when its driver's stdin closes
+        try:
+            jvm.wait(timeout)
+        except subprocess.TimeoutExpired:
+            jvm.kill()
+            jvm.wait()
+    for thread in threading.enumerate():
+        if type(thread).__name__ == "FinalizerWorker":  # py4j's; exits within a second
+            thread.join(timeout)
