@@ -72,11 +72,12 @@ def _assert_gold(con: duckdb.DuckDBPyConnection, expected: ux.Expected) -> None:
     assert con.execute("select count(*) from gold.fct_web_events").fetchone()[0] == (
         expected.web_events)
     # every fact row points at a member of each dimension (orphans at unknown/inferred ones)
-    for column, dimension in (("customer_key", "dim_customers"), ("product_key", "dim_products"),
-                              ("order_date_key", "dim_date")):
+    for column, dimension, key in (("customer_key", "dim_customers", "customer_key"),
+                                   ("product_key", "dim_products", "product_key"),
+                                   ("order_date_key", "dim_date", "date_key")):
         dangling = con.execute(
             f"select count(*) from gold.fct_sales as f anti join gold.{dimension} as d "
-            f"using ({column})"
+            f"on f.{column} = d.{key}"
         ).fetchone()[0]
         assert dangling == 0, (column, dangling)
 
