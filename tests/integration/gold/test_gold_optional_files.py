@@ -15,7 +15,7 @@ RETURNS_COLUMNS = [
 WEB_EVENTS_COLUMNS = [
     "event_id", "session_id", "customer_key", "product_key", "event_type", "order_number",
     "payment_status", "event_at", "event_date_key", "device", "page_url", "_batch_id",
-    "_ingested_at",
+    "_batch_seq", "_ingested_at",
 ]
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 from silver_fixtures import Query
 
-METADATA_COLUMNS = {"_batch_id", "_source_file", "_source_row", "_ingested_at"}
+METADATA_COLUMNS = {"_batch_id", "_batch_seq", "_source_file", "_source_row", "_ingested_at"}
 
 
 def test_reasons_are_readable_sentences(silver_query: Query) -> None:
