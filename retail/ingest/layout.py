@@ -46,6 +46,7 @@ class SourceFile:
     relpath: str
     table: str
     columns: tuple[str, ...]
+    staging_model: str  # the silver model that keeps this table's rows (rejected_rows the rest)
     kind: Literal["csv", "jsonl"] = "csv"
     optional: bool = False
 
@@ -66,11 +67,13 @@ LAYOUT: tuple[SourceFile, ...] = (
         _cols(
             "cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date"
         ),
+        "stg_crm__customers",
     ),
     SourceFile(
         "source_crm/prd_info.csv",
         "crm_prd_info",
         _cols("prd_id,prd_key,prd_nm,prd_cost,prd_line,prd_start_dt,prd_end_dt"),
+        "stg_crm__products",
     ),
     SourceFile(
         "source_crm/sales_details.csv",
@@ -79,18 +82,32 @@ LAYOUT: tuple[SourceFile, ...] = (
             "sls_ord_num,sls_prd_key,sls_cust_id,sls_order_dt,sls_ship_dt,sls_due_dt,"
             "sls_sales,sls_quantity,sls_price"
         ),
+        "stg_crm__sales",
     ),
-    SourceFile("source_erp/CUST_AZ12.csv", "erp_cust_az12", _cols("CID,BDATE,GEN")),
-    SourceFile("source_erp/LOC_A101.csv", "erp_loc_a101", _cols("CID,CNTRY")),
-    SourceFile("source_erp/PX_CAT_G1V2.csv", "erp_px_cat_g1v2", _cols("ID,CAT,SUBCAT,MAINTENANCE")),
+    SourceFile(
+        "source_erp/CUST_AZ12.csv", "erp_cust_az12", _cols("CID,BDATE,GEN"), "stg_erp__customers"
+    ),
+    SourceFile("source_erp/LOC_A101.csv", "erp_loc_a101", _cols("CID,CNTRY"), "stg_erp__locations"),
+    SourceFile(
+        "source_erp/PX_CAT_G1V2.csv",
+        "erp_px_cat_g1v2",
+        _cols("ID,CAT,SUBCAT,MAINTENANCE"),
+        "stg_erp__product_categories",
+    ),
     SourceFile(
         "source_erp/RET_ORD_Q1.csv",
         "erp_ret_ord_q1",
         _cols("ORD_NUM,PRD_KEY,RET_DT,RET_QTY,REASON"),
+        "stg_erp__returns",
         optional=True,
     ),
     SourceFile(
-        "source_web/events.jsonl", "web_events", WEB_EVENT_FIELDS, kind="jsonl", optional=True
+        "source_web/events.jsonl",
+        "web_events",
+        WEB_EVENT_FIELDS,
+        "stg_web__events",
+        kind="jsonl",
+        optional=True,
     ),
 )
 

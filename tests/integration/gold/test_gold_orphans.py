@@ -29,17 +29,12 @@ from orphan_extract import (
     write_orphan_batch,
 )
 
+from retail.ingest.layout import LAYOUT
 from retail.settings import Settings
 
 STAGING_OF = {
-    "crm_cust_info": ("bronze.crm_cust_info", "silver.stg_crm__customers"),
-    "crm_prd_info": ("bronze.crm_prd_info", "silver.stg_crm__products"),
-    "crm_sales_details": ("bronze.crm_sales_details", "silver.stg_crm__sales"),
-    "erp_cust_az12": ("bronze.erp_cust_az12", "silver.stg_erp__customers"),
-    "erp_loc_a101": ("bronze.erp_loc_a101", "silver.stg_erp__locations"),
-    "erp_px_cat_g1v2": ("bronze.erp_px_cat_g1v2", "silver.stg_erp__product_categories"),
-    "erp_ret_ord_q1": ("bronze.erp_ret_ord_q1", "silver.stg_erp__returns"),
-    "web_events": ("bronze.web_events", "silver.stg_web__events"),
+    source.table: (f"bronze.{source.table}", f"silver.{source.staging_model}")
+    for source in LAYOUT
 }
 
 

@@ -22,17 +22,7 @@ import duckdb
 import pytest
 import user_extract as ux
 
-#: bronze table -> the silver model holding its kept rows (rejected_rows holds the rest)
-KEPT_IN = {
-    "crm_cust_info": "stg_crm__customers",
-    "crm_prd_info": "stg_crm__products",
-    "crm_sales_details": "stg_crm__sales",
-    "erp_cust_az12": "stg_erp__customers",
-    "erp_loc_a101": "stg_erp__locations",
-    "erp_px_cat_g1v2": "stg_erp__product_categories",
-    "erp_ret_ord_q1": "stg_erp__returns",
-    "web_events": "stg_web__events",
-}
+from retail.ingest.layout import LAYOUT
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture) -> str:
@@ -46,7 +36,8 @@ def _run(args: list[str], capsys: pytest.CaptureFixture) -> str:
 
 
 def _assert_every_row_accounted_for(con: duckdb.DuckDBPyConnection) -> None:
-    for table, model in KEPT_IN.items():
+    for source in LAYOUT:
+        table, model = source.table, source.staging_model
         bronze = con.execute(f"select count(*) from bronze.{table}").fetchone()[0]
         kept = con.execute(f"select count(*) from silver.{model}").fetchone()[0]
         rejected = con.execute(

@@ -11,22 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retail.ingest.layout import LAYOUT
 from retail.settings import Settings
 from retail.warehouse import connect
 
 Query = Callable[[str], list[tuple[Any, ...]]]
 
-# bronze table -> the staging model that keeps its rows
-STAGING_OF = {
-    "crm_cust_info": "stg_crm__customers",
-    "crm_prd_info": "stg_crm__products",
-    "crm_sales_details": "stg_crm__sales",
-    "erp_cust_az12": "stg_erp__customers",
-    "erp_loc_a101": "stg_erp__locations",
-    "erp_px_cat_g1v2": "stg_erp__product_categories",
-    "erp_ret_ord_q1": "stg_erp__returns",
-    "web_events": "stg_web__events",
-}
+# bronze table -> the staging model that keeps its rows (the raw layout is its one home)
+STAGING_OF = {source.table: source.staging_model for source in LAYOUT}
 
 # rebuilds the silver views (a copied warehouse already holds the seeds)
 SILVER_RUN = ["run", "--select", "staging"]
