@@ -19,22 +19,9 @@ from orchestration.assets.exports import EXPORTS_KEY
 from orchestration.assets.raw import RAW_KEY
 from orchestration.metadata import markdown_table
 from orchestration.resources import RetailResource
+from retail.truth import TRUTH_SQL
 from retail.warehouse import connect
 
-# truth name -> SQL computing it from gold (COMMON.md, "Truth figures").
-TRUTH_SQL = {
-    "order_lines": "select count(*) from gold.fct_sales",
-    "orders": "select count(distinct order_number) from gold.fct_sales",
-    "customers": "select count(*) from gold.dim_customers",
-    "current_products": "select count(*) from gold.dim_products where is_current",
-    "revenue": "select sum(sales_amount) from gold.fct_sales",
-    "units": "select sum(quantity) from gold.fct_sales",
-    "online_orders": "select count(distinct order_number) from gold.fct_sales "
-                     "where channel = 'Online'",
-    "failed_payments": "select count(*) from gold.fct_web_events "
-                       "where event_type = 'payment_attempt' and payment_status = 'failed'",
-    "returned_units": "select sum(return_quantity) from gold.fct_returns",
-}
 TRUTH_DEPS = [dg.AssetKey(["gold", name]) for name in
               ("dim_customers", "dim_products", "fct_returns", "fct_web_events")]
 

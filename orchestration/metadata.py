@@ -9,6 +9,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from retail.warehouse import schema_tables
+
 PREVIEW_ROWS = 5
 
 
@@ -24,11 +26,7 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
 
 
 def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchall()[0]
-    return bool(row and row[0])
+    return name in schema_tables(con, schema)
 
 
 def table_metadata(

@@ -44,6 +44,19 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise
 
 
+def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """The tables and views `schema` holds, by name (empty when the schema does not exist).
+
+    The one place that asks DuckDB's catalog: steps use it to tell "not built yet" (a clear
+    message) from a failure.
+    """
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by 1",
+        [schema],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
 def ensure_free(path: Path) -> None:
     """Raise WarehouseLockedError when another process holds `path` (read or write).
 

@@ -28,14 +28,12 @@ def generate(settings) -> Path:  # noqa: ANN001 - Settings, imported lazily
     """`dbt docs generate` into docs_dir(); needs a built warehouse with a gold schema."""
     from retail.dbt import run_dbt
     from retail.errors import RetailError
-    from retail.warehouse import connect
+    from retail.warehouse import connect, schema_tables
 
     if not settings.duckdb_path.exists():
         raise RetailError(f"{settings.duckdb_path}: no warehouse yet; run `retail run` first")
     with connect(settings.duckdb_path) as con:  # locked: a clear message, exit 3
-        gold = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'gold'"
-        ).fetchall()[0][0]
+        gold = schema_tables(con, "gold")
     if not gold:
         raise RetailError(f"{settings.duckdb_path}: no gold tables yet; run `retail run` first")
     target = docs_dir(settings.export_dir)

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from retail.errors import RetailError
-from retail.warehouse import connect
+from retail.warehouse import connect, schema_tables
 
 MANIFEST = "manifest.json"
 SCHEMA = "gold"
@@ -62,11 +62,7 @@ def column_expression(name: str, data_type: str) -> str:
 
 
 def gold_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by 1",
-        [SCHEMA],
-    ).fetchall()
-    return [name for (name,) in rows]
+    return schema_tables(con, SCHEMA)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:

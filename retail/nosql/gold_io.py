@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from retail.errors import RetailError
-from retail.warehouse import connect
+from retail.warehouse import connect, schema_tables
 
 
 class GoldNotBuiltError(RetailError):
@@ -29,10 +29,7 @@ def read_only(duckdb_path: Path) -> Any:
 
 
 def existing_tables(con: Any, schema: str = "gold") -> set[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ?", [schema]
-    ).fetchall()
-    return {name for (name,) in rows}
+    return set(schema_tables(con, schema))
 
 
 def require_tables(con: Any, duckdb_path: Path, names: Sequence[str]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retail.errors import RetailError
-from retail.warehouse import connect
+from retail.warehouse import connect, schema_tables
 
 REQUIRED_TABLES = ("fct_sales", "dim_customers", "fct_returns")
 
@@ -61,9 +61,7 @@ def export_purchases(duckdb_path: Path, out_dir: Path) -> PurchaseExtract:
     purchases, returns = out_dir / "purchases.parquet", out_dir / "returns.parquet"
     con = connect(duckdb_path, read_only=True)
     try:
-        present = {row[0] for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'gold'"
-        ).fetchall()}
+        present = set(schema_tables(con, "gold"))
         missing = [name for name in REQUIRED_TABLES if name not in present]
         if missing:
             raise RetailError(

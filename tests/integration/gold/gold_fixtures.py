@@ -14,25 +14,11 @@ from pathlib import Path
 from retail.dbt import run_dbt
 from retail.ingest import ingest_extract
 from retail.settings import Settings
+from retail.truth import TRUTH_SQL
 from retail.warehouse import connect
 
-#: How the warehouse reproduces each manifest truth figure (definitions: COMMON.md).
-TRUTH_QUERIES: dict[str, str] = {
-    "order_lines": "select count(*) from gold.fct_sales",
-    "orders": "select count(distinct order_number) from gold.fct_sales",
-    "customers": "select count(*) from gold.dim_customers",
-    "current_products": "select count(*) from gold.dim_products where is_current",
-    "revenue": "select coalesce(sum(sales_amount), 0) from gold.fct_sales",
-    "units": "select coalesce(sum(quantity), 0) from gold.fct_sales",
-    "online_orders": (
-        "select count(distinct order_number) from gold.fct_sales where channel = 'Online'"
-    ),
-    "failed_payments": (
-        "select count(*) from gold.fct_web_events"
-        " where event_type = 'payment_attempt' and payment_status = 'failed'"
-    ),
-    "returned_units": "select coalesce(sum(return_quantity), 0) from gold.fct_returns",
-}
+#: How the warehouse reproduces each manifest truth figure (one map for checks and tests).
+TRUTH_QUERIES = TRUTH_SQL
 
 #: (fact, key column, dimension, dimension key): every fact key must exist in its dimension.
 FACT_KEYS: tuple[tuple[str, str, str, str], ...] = (
