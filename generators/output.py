@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from retail.errors import UsageError
+from retail.fsutil import swap_in
 
 EXTRACT_MARKERS = ("manifest.json", "source_crm", "source_erp", "source_web")
 MAX_SCALE = 10_000  # 185 million customers; memory grows with the customer count
@@ -52,7 +53,8 @@ def check_target(out: Path, force: bool) -> None:
 
 @contextmanager
 def staged_folder(out: Path) -> Iterator[Path]:
-    """Yield an empty temporary sibling of `out`; on success it replaces `out`."""
+    """Yield an empty temporary sibling of `out`; on success it replaces `out` (swap_in: the
+    old extract is put back when the swap fails)."""
     stage = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     try:
@@ -64,8 +66,4 @@ def staged_folder(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    stage.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(stage, out)

@@ -13,18 +13,10 @@ from pydantic import Field
 from orchestration.assets.raw import RAW_KEY
 from orchestration.metadata import table_metadata
 from orchestration.resources import RetailResource
+from retail.ingest.layout import LAYOUT
 from retail.warehouse import connect
 
-BRONZE_TABLES = (
-    "crm_cust_info",
-    "crm_prd_info",
-    "crm_sales_details",
-    "erp_cust_az12",
-    "erp_loc_a101",
-    "erp_px_cat_g1v2",
-    "erp_ret_ord_q1",
-    "web_events",
-)
+BRONZE_TABLES = tuple(source.table for source in LAYOUT)  # the extract contract's tables
 DUCKDB_POOL = "duckdb_writer"
 BRONZE_OP = "bronze_ingest"
 

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from retail.errors import RetailError
+from retail.fsutil import swap_in
 from retail.segmentation.config import TierThresholds
 from retail.segmentation.extract import export_purchases
 from retail.segmentation.session import (
+    open_session,
     preflight,
     shuffle_partitions_for,
     spark_target,
-    start_session,
 )
 from retail.settings import Settings
 
@@ -71,20 +72,6 @@ def _summarise(output_dir: Path) -> tuple[int, dict[str, int], dict[str, int], d
     return int(customers), tiers, segments, reference
 
 
-def _swap_in(new_dir: Path, target: Path) -> None:
-    """Replace `target` by `new_dir` with two renames; the old copy is deleted last."""
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    if target.exists():
-        target.rename(old)
-    try:
-        new_dir.rename(target)
-    except OSError:
-        if old.exists():
-            old.rename(target)  # put the last good output back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def run_segmentation(
     settings: Settings,
     spark: SparkSession | None = None,
@@ -101,29 +88,31 @@ def run_segmentation(
     workspace = target.parent / f".run-{uuid.uuid4().hex[:12]}"
     timings: dict[str, float] = {}
     own_session = spark is None
+    where = spark_target(settings)  # computed once: checked here, opened below
+    spark_mode = where.mode if own_session else "given"
     if own_session:
-        preflight(settings)  # no Java / no Connect server: say so before exporting anything
+        preflight(where)  # no Java / no Connect server: say so before exporting anything
     try:
         started = time.perf_counter()
         extract = export_purchases(settings.duckdb_path, workspace / "input")
         timings["export_seconds"] = time.perf_counter() - started
         if spark is None:
             started = time.perf_counter()
-            spark = start_session(settings)
+            spark = open_session(where)
             timings["spark_startup_seconds"] = time.perf_counter() - started
-            if spark_target(settings).mode == "local":
+            if where.mode == "local":
                 spark.conf.set("spark.sql.shuffle.partitions",
                                str(shuffle_partitions_for(extract.purchase_rows)))
         started = time.perf_counter()
         _score_to_parquet(spark, extract.purchases, extract.returns, workspace / "output",
-                          thresholds, spark_target(settings).mode if own_session else "given")
+                          thresholds, spark_mode)
         timings["spark_job_seconds"] = time.perf_counter() - started
         customers, tiers, segments, reference = _summarise(workspace / "output")
         # Keep the exact input Spark scored next to its output: the dbt cross-check recomputes
         # the segments from this snapshot, so a later load of new sales makes the segments
         # stale (a warning), never "wrong".
         (workspace / "input").rename(workspace / "output" / INPUT_SNAPSHOT_DIR)
-        _swap_in(workspace / "output", target)
+        swap_in(workspace / "output", target)
     finally:
         if own_session and spark is not None:
             spark.stop()
@@ -132,7 +121,7 @@ def run_segmentation(
         output_dir=target, customers=customers, tier_counts=tiers, segment_counts=segments,
         reference_date=reference, purchase_rows=extract.purchase_rows,
         return_rows=extract.return_rows, sales_without_customer=extract.sales_without_customer,
-        spark_mode=spark_target(settings).mode if own_session else "given", timings=timings,
+        spark_mode=spark_mode, timings=timings,
     )
 
 
