@@ -151,9 +151,8 @@ def shuffle_partitions_for(rows: int, cores: int | None = None) -> int:
     return max(1, min(2 * cores, -(-rows // 250_000)))
 
 
-def preflight(settings: Settings) -> None:
+def preflight(target: SparkTarget) -> None:
     """The checks that fail in a second instead of after minutes: Java, or the Connect server."""
-    target = spark_target(settings)
     if target.mode == "connect":
         check_reachable(target.url)
     else:
@@ -161,19 +160,24 @@ def preflight(settings: Settings) -> None:
 
 
 def start_session(settings: Settings, driver_memory: str = "1g") -> SparkSession:
-    """One SparkSession for one run; the caller stops it (see `pipeline.run_segmentation`)."""
+    """One SparkSession for one run, checked first; the caller stops it."""
+    target = spark_target(settings)
+    preflight(target)
+    return open_session(target, driver_memory)
+
+
+def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession:
+    """A SparkSession at `target`, which `preflight` has already checked (see
+    `pipeline.run_segmentation`: it checks before exporting, then opens the session)."""
     from pyspark.sql import SparkSession
 
     # pyspark 4.3 warns about pandas 3 on import; segmentation never uses pandas.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-    target = spark_target(settings)
     if target.mode == "connect":
-        check_reachable(target.url)
         try:
             return SparkSession.builder.remote(target.url).appName("retail-segmentation").create()
         except Exception as exc:  # grpc and pyspark raise several kinds; all mean "unreachable"
             raise RetailError(f"cannot reach Spark Connect at {target.url}: {exc}") from exc
-    check_java()
     log_config = Path(tempfile.gettempdir()) / f"retail-spark-log4j2-{os.getuid()}.properties"
     log_config.write_text(LOG4J2)
     builder = (
