@@ -1,8 +1,9 @@
 """CRM `sales_details.csv` and ERP `RET_ORD_Q1.csv` rows for one chunk, with sales defects.
 
 Every line gets at most one amount defect and at most one date defect, so each is counted
-exactly once and every amount stays repairable (DESIGN.md): a blank/zero price only ever
-appears with a correct sales amount, and a wrong sales amount only with a usable price.
+exactly once and every amount stays repairable (docs/architecture.md, "The raw extract"):
+a blank/zero price only ever appears with a correct sales amount, and a wrong sales amount only
+with a usable price.
 """
 
 from __future__ import annotations

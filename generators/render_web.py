@@ -3,10 +3,11 @@
 Keys are always present except `order_number` (only on `purchase`) and `payment_status`
 (only on `payment_attempt`); `customer_id` and `product_key` are explicit nulls when empty.
 
-Defects never remove or alter a true event (DESIGN.md): duplicated copies (same event_id)
-and malformed (truncated) copies follow their source line, unknown event types are extra
-events next to a real one, and out-of-order swaps exchange two neighbouring lines with
-different timestamps (each swap makes exactly one place where ts goes backwards).
+Defects never remove or alter a true event (docs/architecture.md, "The raw extract"):
+duplicated copies (same event_id) and malformed (truncated) copies follow their source line,
+unknown event types are extra events next to a real one, and out-of-order swaps exchange two
+neighbouring lines with different timestamps (each swap makes exactly one place where ts goes
+backwards).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Truth figures, summed from the clean model while chunks are generated (never from files).
 
-Definitions (COMMON.md; the warehouse must reproduce each exactly):
+Definitions (docs/architecture.md, "The raw extract"; the warehouse must reproduce each
+exactly, through retail/truth.py):
 - `order_lines`: sales lines (one per order number and product number) = rows of gold.fct_sales.
 - `orders`: distinct order numbers.
 - `customers`: distinct valid cst_id in the CRM (with or without orders) = rows of

@@ -1,4 +1,4 @@
-"""The raw extract layout (DESIGN.md "The raw extract"): which files, which headers, which tables.
+"""The raw extract layout (docs/architecture.md, "The raw extract"): files, headers, tables.
 
 This is the single description of the input contract that validation, loading and the bronze
 table definitions all read, so the three can never disagree.

@@ -3,7 +3,8 @@
 The scored input (purchases.parquet, returns.parquet) is kept in `<segments_dir>/input/`.
 The new Parquet is written beside the old one and only renamed into `settings.segments_dir`
 after Spark finished and DuckDB could read it back, so a failed run leaves the last good
-output in place (DESIGN.md: a failed step leaves the last good outputs as they were).
+output in place (docs/architecture.md, "How a batch flows": a failed step leaves the last
+good outputs as they were).
 """
 
 from __future__ import annotations

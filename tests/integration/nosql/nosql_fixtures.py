@@ -78,7 +78,8 @@ create table gold.customer_segments as select * from (values
 
 
 def hand_made_gold(duckdb_path: Path, *, with_segments: bool = True) -> Path:
-    """A tiny gold schema with the DESIGN.md columns the profiles use (figures by construction)."""
+    """A tiny gold schema with the gold contract columns the profiles use (models/marts/core;
+    figures by construction)."""
     import duckdb
 
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)

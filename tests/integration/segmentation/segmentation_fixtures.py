@@ -1,4 +1,5 @@
-"""Hand-made gold tables (COMMON.md columns) in a real DuckDB file, for segmentation tests.
+"""Hand-made gold tables (the columns of the gold contracts in models/marts/) in a real DuckDB
+file, for segmentation tests.
 
 Only the columns segmentation reads carry meaning; the rest hold plausible constants so the
 tables look like what the dbt gold layer builds.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from genfiles import KNOWN_TYPES, parse_events
 
-# Headers copied from DESIGN.md ("The raw extract"), not from the generator.
+# Headers of the public extract (README "Point it at your own extract"), written out here
+# independently of the generator and of retail/ingest/layout.py.
 EXPECTED_HEADERS = {
     "source_crm/cust_info.csv":
         "cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date",
