@@ -1,16 +1,7 @@
 {#- Nothing is lost: every bronze row (table, batch, line) is accounted for exactly once,
     either kept by its stg_* model or listed in rejected_rows. Returns one row per bronze row
     that is missing, duplicated, or accounted for without existing in bronze. -#}
-{%- set bronze_tables = {
-    'crm_cust_info': (source('crm', 'cust_info'), ref('stg_crm__customers')),
-    'crm_prd_info': (source('crm', 'prd_info'), ref('stg_crm__products')),
-    'crm_sales_details': (source('crm', 'sales_details'), ref('stg_crm__sales')),
-    'erp_cust_az12': (source('erp', 'cust_az12'), ref('stg_erp__customers')),
-    'erp_loc_a101': (source('erp', 'loc_a101'), ref('stg_erp__locations')),
-    'erp_px_cat_g1v2': (source('erp', 'px_cat_g1v2'), ref('stg_erp__product_categories')),
-    'erp_ret_ord_q1': (source('erp', 'ret_ord_q1'), ref('stg_erp__returns')),
-    'web_events': (source('web', 'events'), ref('stg_web__events')),
-} -%}
+{%- set bronze = bronze_tables() -%}
 
 with
 
@@ -19,17 +10,17 @@ rejected_rows as (
 ),
 
 bronze_rows as (
-{%- for table_name, relations in bronze_tables.items() %}
-    select '{{ table_name }}' as source_table, _batch_id as batch_id, _source_row as source_row
-    from {{ relations[0] }}
+{%- for t in bronze %}
+    select '{{ t.table }}' as source_table, _batch_id as batch_id, _source_row as source_row
+    from {{ source(t.source, t.source_table) }}
     {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 ),
 
 kept_rows as (
-{%- for table_name, relations in bronze_tables.items() %}
-    select '{{ table_name }}' as source_table, _batch_id as batch_id, _source_row as source_row
-    from {{ relations[1] }}
+{%- for t in bronze %}
+    select '{{ t.table }}' as source_table, _batch_id as batch_id, _source_row as source_row
+    from {{ ref(t.staging_model) }}
     {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 ),
