@@ -89,13 +89,11 @@ def _fact_rows(duckdb_path: Path) -> int:
 
 
 def _settings(root: Path):
+    from dataclasses import replace
+
     from retail.settings import Settings
 
-    return Settings.from_env({
-        "RETAIL_DUCKDB_PATH": str(root / "retail.duckdb"),
-        "RETAIL_DATA_DIR": str(root / "data"),
-        "RETAIL_EXPORT_DIR": str(root / "exports"),
-    })
+    return replace(Settings.rooted_at(root), duckdb_path=root / "retail.duckdb")
 
 
 def _row(label: str, seconds: float, rows: int | None = None, extra: str = "") -> None:

@@ -37,12 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _settings(folder: Path) -> object:
     from retail.settings import Settings
 
-    env = {"RETAIL_DUCKDB_PATH": str(folder / "warehouse" / "retail.duckdb"),
-           "RETAIL_DATA_DIR": str(folder / "data"), "RETAIL_EXPORT_DIR": str(folder / "exports"),
-           "RETAIL_RAW_DIR": str(folder / "landing")}
-    if os.environ.get("MONGODB_URI"):
-        env["MONGODB_URI"] = os.environ["MONGODB_URI"]
-    return Settings.from_env(env)
+    uri = os.environ.get("MONGODB_URI")
+    return Settings.rooted_at(folder, **({"MONGODB_URI": uri} if uri else {}))
 
 
 def prepare(scale: float, seed: int, folder: Path) -> tuple[Path, object]:

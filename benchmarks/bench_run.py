@@ -56,7 +56,10 @@ def child(scale: float, root: Path, out: Path) -> None:
     from orchestration.runner import run_pipeline
 
     startup = time.perf_counter() - started
-    summary = run_pipeline(raw_run_config(scale=scale, seed=42), root / "logs", progress=False)
+    from retail.settings import Settings
+
+    summary = run_pipeline(raw_run_config(scale=scale, seed=42), Settings.from_env(),
+                           root / "logs", progress=False)
     wall = time.perf_counter() - started
     peak = max(resource.getrusage(who).ru_maxrss
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -73,10 +76,10 @@ def child(scale: float, root: Path, out: Path) -> None:
 def bench(scale: float, root: Path) -> dict:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    env = {**{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"},
-           "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
-           "RETAIL_RAW_DIR": str(root / "landing"), "RETAIL_EXPORT_DIR": str(root / "exports"),
-           "RETAIL_DATA_DIR": str(root / "data"), "DBT_TARGET_PATH": str(root / "dbt-target")}
+    from retail.settings import Settings
+
+    base = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env = {**Settings.rooted_at(root).child_env(base), "DBT_TARGET_PATH": str(root / "dbt-target")}
     out = root / "figures.json"
     proc = subprocess.run([sys.executable, __file__, "--child", f"{scale:g}", str(root), str(out)],
                           env=env, capture_output=True, text=True)

@@ -107,8 +107,7 @@ def pipeline_gold(root: Path, scale: float) -> int:
 def _settings(root: Path):  # noqa: ANN202 - Settings, imported lazily
     from retail.settings import Settings
 
-    return Settings.from_env({"RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
-                              "RETAIL_DATA_DIR": str(root / "data")})
+    return Settings.rooted_at(root)
 
 
 def _jvm_peak_mb(spark) -> float | None:  # noqa: ANN001

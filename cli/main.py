@@ -1,9 +1,10 @@
 """`retail`: the command line of the platform.
 
-Each subcommand is one module in `retail/commands/` that defines `NAME`, `HELP`,
-`configure(parser)` and `run(args) -> int`. Modules are discovered, so adding a command
-means adding a file. Command modules import their heavy dependencies inside `run`, which
-keeps `retail --help` fast.
+Each subcommand is one module in `cli/commands/` that defines `NAME`, `HELP`,
+`configure(parser)` and `run(args, settings) -> int`. Modules are discovered, so adding a
+command means adding a file. Command modules import their heavy dependencies inside `run`,
+which keeps `retail --help` fast. The settings are read from the environment once, here, and
+handed to the command as a value (tests hand their own: `main(argv, settings)`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from retail import commands
+from cli import commands
 from retail.errors import RetailError
+from retail.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,11 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings = settings or Settings.from_env()
     try:
-        return int(args._run(args) or 0)
+        return int(args._run(args, settings) or 0)
     except RetailError as exc:
         print(f"retail {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -15,7 +15,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.kpis import headline_metadata
 from orchestration.metadata import relation_exists, table_metadata
-from orchestration.resources import dbt_environment
+from retail.dbt import dbt_vars
 from retail.settings import Settings
 from retail.warehouse import connect
 
@@ -49,16 +49,16 @@ def build_and_describe(
     """`dbt build` the selected models and tests; fail the step when dbt fails."""
     ensure_warehouse_free(settings)
     started = time.perf_counter()
-    with dbt_environment(settings):
-        invocation = dbt.cli(BUILD_ARGS, context=context, raise_on_error=False)
-        try:
-            events = list(invocation.stream())
-        except KeyError as exc:  # dbt found a node the loaded manifest does not have
-            invocation.process.kill()
-            raise dg.Failure(
-                f"the dbt project changed after Dagster loaded it (unknown node {exc}); "
-                "reload the definitions (dagster dev: 'Reload') or start the run again"
-            ) from None
+    # The run's warehouse reaches this one dbt process as dbt vars (see retail/dbt.py dbt_vars).
+    invocation = dbt.cli([*BUILD_ARGS, *dbt_vars(settings)], context=context, raise_on_error=False)
+    try:
+        events = list(invocation.stream())
+    except KeyError as exc:  # dbt found a node the loaded manifest does not have
+        invocation.process.kill()
+        raise dg.Failure(
+            f"the dbt project changed after Dagster loaded it (unknown node {exc}); "
+            "reload the definitions (dagster dev: 'Reload') or start the run again"
+        ) from None
     seconds = round(time.perf_counter() - started, 3)
     yield from _enrich(context, events, settings, seconds)
     if invocation.is_successful():

@@ -1,13 +1,16 @@
-"""The dbt project as Dagster sees it: described once, parsed on demand.
+"""The dbt project as Dagster sees it: described once, prepared on purpose, never by an import.
 
-`dagster dev` re-parses the project on every load (as `prepare_if_dev` would): edits show at once.
-Elsewhere (`dagster definitions validate`, `retail run`, tests) the manifest is parsed when it is
-missing; `retail run` refreshes it explicitly with `refresh_manifest()` before loading the
-definitions. dbt's own `DBT_TARGET_PATH` variable moves `target/` elsewhere (tests: a tmp dir).
+The project is prepared the way Dagster's dbt projects are: `prepare_if_dev()` re-parses it
+under `dagster dev` (edits show at once, on every load of the definitions); `retail run`
+parses it explicitly with `refresh_manifest()` before it builds the definitions; loading the
+definitions elsewhere (`dagster definitions validate`, tests) parses only a missing manifest.
+Importing this module (or the resources) starts no dbt process. dbt's own `DBT_TARGET_PATH`
+variable moves `target/` elsewhere (tests: a tmp dir).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -19,11 +22,15 @@ from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR
 # dbt models that read the Spark output; they run after the segmentation asset.
 SEGMENTATION_MODELS = "path:models/marts/segmentation"
 
-dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    profiles_dir=DBT_PROFILES_DIR,
-    target_path=Path(os.environ.get("DBT_TARGET_PATH") or "target"),
-)
+
+@functools.cache
+def dbt_project() -> DbtProject:
+    """The project, described once per process (its manifest may not exist yet)."""
+    return DbtProject(
+        project_dir=DBT_PROJECT_DIR,
+        profiles_dir=DBT_PROFILES_DIR,
+        target_path=Path(os.environ.get("DBT_TARGET_PATH") or "target"),
+    )
 
 
 _parsed_in_this_process = False
@@ -32,15 +39,21 @@ _parsed_in_this_process = False
 def refresh_manifest() -> Path:
     """Parse the dbt project (`dbt parse`) so the manifest matches the model files on disk."""
     global _parsed_in_this_process
+    project = dbt_project()
     if not _parsed_in_this_process:
         (
-            DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
-            .cli(["parse", "--quiet"], target_path=dbt_project.target_path)
+            DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+            .cli(["parse", "--quiet"], target_path=project.target_path)
             .wait()
         )
         _parsed_in_this_process = True
-    return dbt_project.manifest_path
+    return project.manifest_path
 
 
-if dbt_project.preparer.using_dagster_dev() or not dbt_project.manifest_path.exists():
-    refresh_manifest()
+def prepare_if_dev() -> Path:
+    """Before the dbt assets are built: re-parse under `dagster dev`, parse a missing manifest
+    elsewhere (a manifest `retail run` or an earlier load prepared is used as it is)."""
+    project = dbt_project()
+    if project.preparer.using_dagster_dev() or not project.manifest_path.exists():
+        return refresh_manifest()
+    return project.manifest_path

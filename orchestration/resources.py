@@ -1,15 +1,16 @@
-"""Dagster resources: the platform settings and the dbt CLI.
+"""Dagster resources: the platform settings and the dbt CLI, and the pool of warehouse writers.
 
-Settings are read by `retail.settings.Settings.from_env()` (the one place that reads the
-environment, with working defaults). The resource only allows a run (or a test) to override the
-paths; unset fields fall back to the environment, so `dagster dev` needs no configuration.
+The settings travel as a value: `retail run` reads them once and binds
+`RetailResource.from_settings(settings)`; `dagster dev` does the same with the environment's
+settings, read once in definitions.py. Assets ask the resource for the value back (`settings()`);
+nothing re-reads the environment during a run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -18,54 +19,46 @@ from orchestration.project import dbt_project
 from retail.dbt import dbt_executable
 from retail.settings import Settings
 
-_OVERRIDES = {
-    "duckdb_path": "RETAIL_DUCKDB_PATH",
-    "raw_dir": "RETAIL_RAW_DIR",
-    "export_dir": "RETAIL_EXPORT_DIR",
-    "data_dir": "RETAIL_DATA_DIR",
-}
+# DuckDB allows one writer per file: every step that writes the warehouse runs in this pool.
+DUCKDB_POOL = "duckdb_writer"
+
+_PATHS = {f.name for f in dataclasses.fields(Settings) if f.type in ("Path", Path)}
 
 
 class RetailResource(dg.ConfigurableResource):
-    """Where the warehouse, landing folder, exports and data live (defaults: the environment)."""
+    """Where the warehouse, landing folder, exports and data live, and how to reach MongoDB and
+    Spark: a `Settings` value as resource config (same field names)."""
 
-    duckdb_path: str | None = None
-    raw_dir: str | None = None
-    export_dir: str | None = None
-    data_dir: str | None = None
+    duckdb_path: str
+    raw_dir: str
+    export_dir: str
+    data_dir: str
+    mongodb_uri: str | None = None
+    spark_remote: str | None = None
+    spark_master: str = "local[*]"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetailResource:
-        return cls(**{field: str(getattr(settings, field)) for field in _OVERRIDES})
+        """The resource holding `settings`. A MongoDB URI read from MONGODB_URI stays a reference
+        to that variable, so its password never shows in the resource config `dagster dev` shows."""
+        values: dict[str, object] = {
+            f.name: (str(v) if f.name in _PATHS else v)
+            for f in dataclasses.fields(Settings)
+            if (v := getattr(settings, f.name)) is not None
+        }
+        if settings.mongodb_uri and settings.mongodb_uri == os.environ.get("MONGODB_URI"):
+            values["mongodb_uri"] = dg.EnvVar("MONGODB_URI")
+        return cls(**values)
 
     def settings(self) -> Settings:
-        env = dict(os.environ)
-        for field, var in _OVERRIDES.items():
-            value = getattr(self, field)
-            if value:
-                env[var] = value
-        return Settings.from_env(env)
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(Settings)}
+        return Settings(**{name: Path(v) if name in _PATHS else v for name, v in values.items()})
 
 
-@contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """Make a dbt subprocess started inside the block see the same warehouse as `settings`.
-
-    dagster-dbt passes `os.environ` to dbt; the profile reads RETAIL_DUCKDB_PATH from it. Steps run
-    one at a time in-process (see definitions.py), so a temporary override is safe.
-    """
-    saved = {name: os.environ.get(name) for name in settings.dbt_env()}
-    os.environ.update(settings.dbt_env())
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
 
 
-def default_resources() -> dict[str, object]:
-    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
-    return {"retail": RetailResource(), "dbt": dbt}
+def resources_for(settings: Settings) -> dict[str, object]:
+    """The resources of a run (or of `dagster dev`) on `settings`."""
+    return {"retail": RetailResource.from_settings(settings), "dbt": dbt_resource()}

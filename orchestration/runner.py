@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import dagster as dg
 
 from orchestration.progress import error_message
 from retail.errors import UsageError
+from retail.settings import Settings
 
 JOB = "full_pipeline"
 
@@ -118,21 +120,25 @@ def summarize(instance: dg.DagsterInstance, run_id: str, success: bool, wall: fl
 
 
 def run_pipeline(
-    run_config: dict[str, Any], log_dir: Path, progress: bool = True
+    run_config: dict[str, Any],
+    settings: Settings,
+    log_dir: Path | None = None,
+    progress: bool = True,
 ) -> RunSummary:
-    """Materialize every asset of the full pipeline job; never raises for a failed step.
+    """Materialize every asset of the full pipeline job on `settings`; never raises for a
+    failed step.
 
-    Tool output written to stdout during the run (dbt's log) goes to `log_dir/run-<id>.log`;
-    with `progress`, one line per finished step goes to stderr.
+    Tool output written to stdout during the run (dbt's log) goes to `log_dir/run-<id>.log`
+    (default: `<settings.data_dir>/logs`); with `progress`, one line per finished step goes to
+    stderr.
     """
-    from dagster._core.utils import make_new_run_id
+    from orchestration.definitions import build_definitions
 
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def(JOB)
+    job = build_definitions(settings).resolve_job_def(JOB)
     quiet = {"console": {"config": {"log_level": "ERROR"}}}
     config = {**run_config, "loggers": {"retail_progress": {}} if progress else quiet}
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())  # what Dagster's own run ids are
+    log_dir = log_dir or settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{run_id[:8]}.log"
     with pipeline_instance() as instance, log_file.open("w") as log:

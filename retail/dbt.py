@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -41,11 +41,26 @@ def dbt_command(args: Sequence[str]) -> list[str]:
     return cmd
 
 
+# The settings variables the dbt project reads (profiles/profiles.yml, segments_parquet_glob):
+# each as `var('<name>', env_var('<name>', ...))`, so a `--vars` value wins over the environment.
+DBT_READS = ("RETAIL_DUCKDB_PATH", "RETAIL_SEGMENTS_DIR")
+
+
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    """This process's environment plus what makes dbt read the warehouse of `settings`."""
-    env = {**os.environ, **settings.dbt_env()}
+    """This process's environment with the settings of `settings`: dbt reads their warehouse."""
+    env = settings.child_env()
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env
+
+
+def dbt_vars(settings: Settings) -> list[str]:
+    """`--vars` arguments that make one dbt invocation read the warehouse of `settings`.
+
+    Why: dagster-dbt (0.29) starts dbt with this process's environment and takes no other;
+    passing the warehouse as dbt vars reaches that one invocation without touching os.environ.
+    """
+    env = settings.to_env()
+    return ["--vars", json.dumps({name: env[name] for name in DBT_READS})]
 
 
 def touches_warehouse(args: Sequence[str]) -> bool:

@@ -14,18 +14,28 @@ Every variable has a working default so that a fresh clone runs with no configur
 
 Relative paths are read against the repository root, so the CLI, `dagster dev` and
 `dbt --profiles-dir profiles` (run from the root) all see the same files.
+
+Settings travel as a value: the CLI (or `dagster dev`, in orchestration/definitions.py) reads
+them once with `from_env()` and hands the value on. `to_env()` is the one mapping back to
+variables, for the processes that only read the environment (dbt, a child `retail`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT
 DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
+# Every variable `Settings.to_env()` can write (all that `from_env` reads, and the segments folder
+# dbt reads): a child process's environment never inherits one of them from this process's.
+VARIABLES = (
+    "RETAIL_DUCKDB_PATH", "RETAIL_RAW_DIR", "RETAIL_EXPORT_DIR", "RETAIL_DATA_DIR",
+    "MONGODB_URI", "SPARK_REMOTE", "SPARK_MASTER", "RETAIL_SEGMENTS_DIR",
+)
 
 
 def _path(env: Mapping[str, str], name: str, default: str) -> Path:
@@ -61,15 +71,14 @@ class Settings:
         """Settings whose every path lives under `root`: an isolated sandbox (tests,
         benchmarks). Nothing is read from the environment; `overrides` sets other variables,
         e.g. `MONGODB_URI=...` or `SPARK_REMOTE=...`."""
-        return cls.from_env(
-            {
-                "RETAIL_DUCKDB_PATH": str(root / "warehouse" / "retail.duckdb"),
-                "RETAIL_RAW_DIR": str(root / "landing"),
-                "RETAIL_EXPORT_DIR": str(root / "exports"),
-                "RETAIL_DATA_DIR": str(root / "data"),
-                **overrides,
-            }
+        rooted = replace(
+            cls.from_env({}),
+            duckdb_path=root / "warehouse" / "retail.duckdb",
+            raw_dir=root / "landing",
+            export_dir=root / "exports",
+            data_dir=root / "data",
         )
+        return cls.from_env({**rooted.to_env(), **overrides}) if overrides else rooted
 
     @property
     def powerbi_dir(self) -> Path:
@@ -88,9 +97,25 @@ class Settings:
     def generated_dir(self) -> Path:
         return self.data_dir / "generated"
 
-    def dbt_env(self) -> dict[str, str]:
-        """Variables a dbt process needs so that it reads the same warehouse as Python."""
-        return {
+    def to_env(self) -> dict[str, str]:
+        """These settings as the variables `from_env` reads (unset ones left out), plus
+        RETAIL_SEGMENTS_DIR for dbt: the one place settings become environment variables.
+        `Settings.from_env(s.to_env()) == s`."""
+        env = {
             "RETAIL_DUCKDB_PATH": str(self.duckdb_path),
+            "RETAIL_RAW_DIR": str(self.raw_dir),
+            "RETAIL_EXPORT_DIR": str(self.export_dir),
+            "RETAIL_DATA_DIR": str(self.data_dir),
+            "MONGODB_URI": self.mongodb_uri,
+            "SPARK_REMOTE": self.spark_remote,
+            "SPARK_MASTER": self.spark_master,
             "RETAIL_SEGMENTS_DIR": str(self.segments_dir),
         }
+        return {name: value for name, value in env.items() if value}
+
+    def child_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of a child process (dbt, `retail`) that must see these settings:
+        `base` (default: this process's environment) with every settings variable replaced,
+        so a variable these settings leave unset (MONGODB_URI, SPARK_REMOTE) is not inherited."""
+        base = os.environ if base is None else base
+        return {**{k: v for k, v in base.items() if k not in VARIABLES}, **self.to_env()}

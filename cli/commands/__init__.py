@@ -1,1 +1,1 @@
-"""One module per `retail` subcommand (see `retail/cli.py` for the protocol)."""
+"""One module per `retail` subcommand (see `cli/main.py` for the protocol)."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retail.settings import Settings
 
 NAME = "dbt"
 HELP = "run dbt (build, test, run, ...) on the warehouse of $RETAIL_DUCKDB_PATH"
@@ -26,10 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="the dbt command and its arguments")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from retail.dbt import passthrough
     from retail.errors import UsageError
-    from retail.settings import Settings
 
     dbt_args = list(args.dbt_args)
     if dbt_args[:1] == ["--"]:
@@ -37,4 +40,4 @@ def run(args: argparse.Namespace) -> int:
     if not dbt_args:
         raise UsageError("name a dbt command, e.g. `retail dbt build` or "
                          "`retail dbt test -s fct_sales`")
-    return passthrough(dbt_args, Settings.from_env())
+    return passthrough(dbt_args, settings)

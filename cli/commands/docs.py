@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retail.settings import Settings
 
 NAME = "docs"
 HELP = "generate the dbt docs site (lineage, columns, types) and serve it on 127.0.0.1"
@@ -70,10 +74,9 @@ def serve(folder: Path, host: str, port: int) -> None:
         server.server_close()
 
 
-def run(args: argparse.Namespace) -> int:
-    from retail.settings import Settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
 
-    target = generate(Settings.from_env())
+    target = generate(settings)
     print(f"dbt docs generated in {target} (index.html, manifest.json, catalog.json)")
     if not args.no_serve:
         serve(target, args.host, args.port)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retail.errors import UsageError
+
+if TYPE_CHECKING:
+    from retail.settings import Settings
 
 NAME = "generate"
 HELP = "write a generated raw extract (CRM/ERP CSV files, web events, manifest.json)"
@@ -55,7 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "are idle, else 1)")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from generators import generate_extract, generate_followon
 
     if args.workers is not None and args.workers < 1:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retail.settings import Settings
 
 NAME = "ingest"
 HELP = "load one raw extract (CSV + JSONL folder) into bronze.* of the warehouse"
@@ -55,15 +59,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from retail.ingest import ingest_extract
-    from retail.settings import Settings
 
-    settings = Settings.from_env()
     result = ingest_extract(
         args.raw, settings.duckdb_path, args.batch_id, source=args.source, new=args.new
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retail.settings import Settings
 
 NAME = "mongo"
 HELP = "load web events and customer profiles into MongoDB; aggregate back into gold"
@@ -98,11 +101,9 @@ def _check(db: Any, duckdb_path: Path) -> bool:
     return report.passed
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from retail.nosql import mongo_database, redact_text
-    from retail.settings import Settings
 
-    settings = Settings.from_env()
     where = (redact_text(settings.mongodb_uri, settings.mongodb_uri) if settings.mongodb_uri
              else f"embedded SecantusDB ({settings.mongo_data_dir})")
     print(f"MongoDB: {where}")

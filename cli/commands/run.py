@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retail.settings import Settings
 
 NAME = "run"
 HELP = "materialize every asset (extract -> bronze -> dbt -> Spark -> MongoDB -> exports)"
@@ -36,10 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="start a new warehouse for this extract")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from orchestration.report import print_summary
     from retail.errors import UsageError
-    from retail.settings import Settings
     from retail.warehouse import connect
 
     if args.raw is not None and (args.scale is not None or args.seed is not None):
@@ -48,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.raw}: no such extract folder")
     if args.scale is not None and args.scale <= 0:
         raise UsageError("--scale must be positive")
-    settings = Settings.from_env()
     if settings.duckdb_path.exists():  # (never create it here: an empty file is no warehouse)
         connect(settings.duckdb_path).close()  # a locked warehouse: a clear message, exit 3
     from retail.ingest.source import preflight
@@ -69,6 +71,6 @@ def run(args: argparse.Namespace) -> int:
         new=args.new,
         source=args.source,
     )
-    summary = run_pipeline(run_config, log_dir=settings.data_dir / "logs")
+    summary = run_pipeline(run_config, settings)
     print_summary(summary, settings)
     return 0 if summary.ok else 1

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retail.settings import Settings
 
 NAME = "segment"
 HELP = "segment purchasing customers (value tier, RFM) with Spark; refresh gold.customer_segments"
@@ -27,11 +31,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from retail.segmentation import run_segmentation
-    from retail.settings import Settings
 
-    settings = Settings.from_env()
     result = run_segmentation(settings)
     if not args.no_dbt:
         from retail.dbt import run_dbt

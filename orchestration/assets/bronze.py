@@ -12,12 +12,11 @@ from pydantic import Field
 
 from orchestration.assets.raw import RAW_KEY
 from orchestration.metadata import table_metadata
-from orchestration.resources import RetailResource
+from orchestration.resources import DUCKDB_POOL, RetailResource
 from retail.ingest.layout import LAYOUT
 from retail.warehouse import connect
 
 BRONZE_TABLES = tuple(source.table for source in LAYOUT)  # the extract contract's tables
-DUCKDB_POOL = "duckdb_writer"
 BRONZE_OP = "bronze_ingest"
 
 

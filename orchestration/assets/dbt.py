@@ -2,6 +2,7 @@
 
 `dbt_models` is everything except models/marts/segmentation; `dbt_segmentation_models` are the
 models that read Spark's Parquet and run after it. dbt data tests become asset checks.
+Importing this module needs the manifest: orchestration/definitions.py prepares it first.
 """
 
 from collections.abc import Iterator
@@ -10,10 +11,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.assets.bronze import DUCKDB_POOL
 from orchestration.dbt_build import build_and_describe
 from orchestration.project import SEGMENTATION_MODELS, dbt_project
-from orchestration.resources import RetailResource
+from orchestration.resources import DUCKDB_POOL, RetailResource
 from orchestration.translator import RetailDbtTranslator
 
 TRANSLATOR = RetailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -23,8 +23,8 @@ def _dbt_selection(name: str, **selection: str) -> dg.AssetsDefinition:
     """One `dbt build` step over the models picked by `select=` / `exclude=`."""
 
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
-        project=dbt_project,
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
         dagster_dbt_translator=TRANSLATOR,
         name=name,
         pool=DUCKDB_POOL,

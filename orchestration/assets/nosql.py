@@ -14,9 +14,8 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.assets.bronze import DUCKDB_POOL
 from orchestration.metadata import table_metadata
-from orchestration.resources import RetailResource
+from orchestration.resources import DUCKDB_POOL, RetailResource
 from retail.warehouse import connect
 
 EVENTS_KEY = dg.AssetKey(["nosql", "events"])

@@ -8,9 +8,8 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.assets.bronze import DUCKDB_POOL
 from orchestration.metadata import folder_size, markdown_table
-from orchestration.resources import RetailResource
+from orchestration.resources import DUCKDB_POOL, RetailResource
 from orchestration.translator import SPARK_SEGMENTS_KEY
 
 UPSTREAM = [dg.AssetKey(["gold", name]) for name in ("fct_sales", "dim_customers", "fct_returns")]

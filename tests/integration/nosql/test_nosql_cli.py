@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from nosql_fixtures import event, hand_made_gold, ingest_events
 
-from retail.cli import main
+from cli.main import main
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """Fixtures for the orchestration tests.
 
 dbt artifacts (the manifest Dagster loads) go to a tmp folder, not the repository's target/.
-`make_settings` comes from tests/conftest.py, loaded by path: every test folder's conftest is
-imported under the module name `conftest`, so `from conftest import ...` is ambiguous.
+Tests build settings (`Settings.rooted_at`), not environments: a run in this process is handed
+the value (`run_pipeline(config, settings)`, `main(argv, settings)`), a child process gets
+`settings.child_env()`, the one mapping of settings to variables.
 """
 
-import importlib.util
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,37 +14,26 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("DBT_TARGET_PATH", tempfile.mkdtemp(prefix="retail-dbt-target-"))
+from retail.settings import Settings
 
-_spec = importlib.util.spec_from_file_location(
-    "retail_tests_root_conftest", Path(__file__).parents[2] / "conftest.py"
-)
-_root = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(_root)
-make_settings = _root.make_settings
+os.environ.setdefault("DBT_TARGET_PATH", tempfile.mkdtemp(prefix="retail-dbt-target-"))
 
 
 @pytest.fixture
-def settings(tmp_path: Path):
+def settings(tmp_path: Path) -> Settings:
     """Settings with every path under this test's tmp folder."""
-    return make_settings(tmp_path)
+    return Settings.rooted_at(tmp_path)
 
 
 @contextmanager
-def pipeline_env(root: Path) -> Iterator:
-    """Point every process of a pipeline run (this one, dbt's) at folders under `root`."""
-    settings = make_settings(root)
+def pipeline_env(root: Path) -> Iterator[Settings]:
+    """Settings with every path under `root`, for a pipeline run in this process or a child.
+
+    Dagster's own DAGSTER_HOME (not a setting of ours) is unset meanwhile: runs go to an
+    ephemeral instance, never to a developer's."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "RETAIL_DUCKDB_PATH": settings.duckdb_path,
-            "RETAIL_RAW_DIR": settings.raw_dir,
-            "RETAIL_EXPORT_DIR": settings.export_dir,
-            "RETAIL_DATA_DIR": settings.data_dir,
-        }.items():
-            patch.setenv(name, str(value))
         patch.delenv("DAGSTER_HOME", raising=False)
-        patch.delenv("MONGODB_URI", raising=False)
-        yield settings
+        yield Settings.rooted_at(root)
 
 
 @pytest.fixture(scope="session")

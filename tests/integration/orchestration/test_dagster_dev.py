@@ -56,10 +56,10 @@ def test_dagster_dev_lists_the_assets_over_graphql(tmp_path: Path, run_env) -> N
     port = _free_port()
     dagster = Path(sys.executable).with_name("dagster")
     log = (tmp_path / "dagster-dev.log").open("w")
-    with run_env(tmp_path / "root"):
+    with run_env(tmp_path / "root") as settings:
         proc = subprocess.Popen(
             [str(dagster), "dev", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT, env={**os.environ, "DAGSTER_HOME": str(home)},
+            cwd=PROJECT_ROOT, env={**settings.child_env(), "DAGSTER_HOME": str(home)},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:

@@ -4,30 +4,31 @@ Run as a user would (`.venv/bin/retail` in a subprocess) against copies of the s
 warehouse, so the session's warehouse stays untouched.
 """
 
-import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from retail.dbt import dbt_executable
-from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
 
 RETAIL = str(Path(sys.executable).with_name("retail"))
 
 
 def _copy(built_warehouse, root: Path) -> dict[str, str]:
-    """An environment whose warehouse is a copy of the built one; dbt's files under `root`."""
-    warehouse = root / "warehouse" / "retail.duckdb"
-    warehouse.parent.mkdir(parents=True)
-    shutil.copyfile(built_warehouse.duckdb_path, warehouse)
+    """The environment of settings under `root` whose warehouse is a copy of the built one;
+    dbt's files under `root`."""
+    settings = Settings.rooted_at(root)
+    settings.duckdb_path.parent.mkdir(parents=True)
+    shutil.copyfile(built_warehouse.duckdb_path, settings.duckdb_path)
     segments = built_warehouse.settings.segments_dir
     if segments.exists():
-        shutil.copytree(segments, root / "warehouse" / "segmentation" / "customer_segments")
-    return {**os.environ, "RETAIL_DUCKDB_PATH": str(warehouse), "RETAIL_DATA_DIR": str(root),
-            "DBT_TARGET_PATH": str(root / "target"), "DBT_LOG_PATH": str(root / "logs")}
+        shutil.copytree(segments, settings.segments_dir)
+    return {**settings.child_env(), "DBT_TARGET_PATH": str(root / "target"),
+            "DBT_LOG_PATH": str(root / "logs")}
 
 
 @contextmanager
@@ -89,6 +90,7 @@ def test_dbt_exit_codes_come_through(built_warehouse, tmp_path) -> None:
 
 def test_no_command_is_a_usage_error(tmp_path) -> None:
     done = subprocess.run([RETAIL, "dbt"], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "RETAIL_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
+                          env=replace(Settings.rooted_at(tmp_path),
+                                      duckdb_path=tmp_path / "w.duckdb").child_env())
     assert done.returncode == 2 and "name a dbt command" in done.stderr
     assert not (tmp_path / "w.duckdb").exists()

@@ -15,8 +15,9 @@ SPARK = dg.AssetKey(["segmentation", "customer_segments_parquet"])
 def graph():
     from orchestration.definitions import defs
 
-    dg.Definitions.validate_loadable(defs)
-    return defs.resolve_asset_graph()
+    loaded = defs()  # what `dagster dev` loads
+    dg.Definitions.validate_loadable(loaded)
+    return loaded.resolve_asset_graph()
 
 
 def _key(path: str) -> dg.AssetKey:
@@ -73,7 +74,7 @@ def test_asset_descriptions_come_from_the_dbt_yaml(graph) -> None:
 
     from orchestration.project import dbt_project
 
-    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+    nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"]
     documented = [n for n in nodes.values()
                   if n["resource_type"] == "model" and n.get("description")
                   and n["config"].get("materialized") != "ephemeral"]
@@ -97,7 +98,8 @@ def test_dbt_tests_are_checks_and_unit_tests_are_not(graph) -> None:
 def test_job_schedule_and_sensor_are_defined() -> None:
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def("full_pipeline")
+    loaded = defs()
+    job = loaded.resolve_job_def("full_pipeline")
     assert job.executor_def.name == "in_process"
-    assert defs.resolve_schedule_def("daily_refresh").job_name == "full_pipeline"
-    assert defs.resolve_sensor_def("landing_folder_sensor").job_name == "full_pipeline"
+    assert loaded.resolve_schedule_def("daily_refresh").job_name == "full_pipeline"
+    assert loaded.resolve_sensor_def("landing_folder_sensor").job_name == "full_pipeline"

@@ -1,7 +1,7 @@
 """One real end-to-end run of every asset (ingest, dbt, Spark, MongoDB, exports) on a tiny extract.
 
 The run goes through `run_pipeline`, the code behind `retail run`: the job from the same
-Definitions `dagster dev` loads, an ephemeral instance, settings from the environment.
+Definitions `dagster dev` loads, an ephemeral instance, settings handed over as a value.
 Expected figures come from the generator's manifest (its own truth), never from the run.
 """
 
@@ -20,7 +20,7 @@ def run(tiny_extract, tmp_path_factory, run_env):
 
     root = tmp_path_factory.mktemp("e2e")
     with run_env(root) as settings:
-        summary = run_pipeline(raw_run_config(path=tiny_extract.path), root / "logs",
+        summary = run_pipeline(raw_run_config(path=tiny_extract.path), settings, root / "logs",
                                progress=False)
     return summary, settings, tiny_extract
 
@@ -107,7 +107,7 @@ def test_retail_docs_generates_a_site_with_the_catalog_and_serves_it(run) -> Non
     import threading
     import urllib.request
 
-    from retail.commands import docs
+    from cli.commands import docs
 
     _, settings, _ = run
     folder = docs.generate(settings)

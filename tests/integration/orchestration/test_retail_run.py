@@ -5,7 +5,6 @@ empty; the exports then hold those tables as header-only CSVs.
 """
 
 import csv
-import os
 import re
 import shutil
 from pathlib import Path
@@ -29,7 +28,7 @@ def test_retail_run_raw_without_optional_files(tiny_extract, tmp_path: Path, run
     with run_env(tmp_path / "root") as settings:
         out = subprocess.run([str(Path(sys.executable).with_name("retail")), "run", "--raw",
                               str(extract)], capture_output=True, text=True, timeout=1800,
-                             env={**os.environ, "COLUMNS": "200"})
+                             env={**settings.child_env(), "COLUMNS": "200"})
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "succeeded" in out.stdout and "Checks:" in out.stdout
     assert "ok  dbt_models" in out.stderr  # progress lines as steps finish
@@ -59,7 +58,7 @@ def test_retail_run_raw_without_optional_files(tiny_extract, tmp_path: Path, run
 
 
 def test_retail_run_refuses_conflicting_arguments(tmp_path: Path, capsys) -> None:
-    from retail.cli import main
+    from cli.main import main
 
     assert main(["run", "--raw", str(tmp_path), "--scale", "2"]) == 2
     assert "either --raw DIR or --scale/--seed" in capsys.readouterr().err
@@ -72,7 +71,7 @@ def test_retail_run_says_so_when_the_warehouse_is_locked(tmp_path: Path, run_env
     import subprocess
     import sys
 
-    from retail.cli import main
+    from cli.main import main
 
     with run_env(tmp_path) as settings:
         settings.duckdb_path.parent.mkdir(parents=True)
@@ -83,7 +82,7 @@ def test_retail_run_says_so_when_the_warehouse_is_locked(tmp_path: Path, run_env
             stdout=subprocess.PIPE, text=True)
         try:
             assert holder.stdout.readline().strip() == "locked"
-            code = main(["run", "--scale", "0.01"])
+            code = main(["run", "--scale", "0.01"], settings)
         finally:
             holder.kill()
             holder.wait()
@@ -95,14 +94,14 @@ def test_retail_run_says_so_when_the_warehouse_is_locked(tmp_path: Path, run_env
 def test_a_failed_step_stops_everything_downstream(tiny_extract, tmp_path: Path, run_env,
                                                   capsys: pytest.CaptureFixture) -> None:
     """An extract missing a mandatory file: ingest fails, nothing downstream runs, exit 1."""
-    from retail.cli import main
+    from cli.main import main
 
     extract = tmp_path / "broken-extract"
     shutil.copytree(tiny_extract.path, extract)
     (extract / "source_crm" / "sales_details.csv").unlink()
 
     with run_env(tmp_path / "root") as settings:
-        code = main(["run", "--raw", str(extract)])
+        code = main(["run", "--raw", str(extract)], settings)
     out = capsys.readouterr()
     assert code == 1
     assert "FAIL bronze_ingest" in out.err and "sales_details.csv" in out.err

@@ -2,10 +2,13 @@
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from retail.settings import Settings
 
 
 def _setup(root: Path, truth: dict | None, batches: tuple[str, ...] = ("batch-0001",)) -> tuple:
@@ -25,7 +28,8 @@ def _setup(root: Path, truth: dict | None, batches: tuple[str, ...] = ("batch-00
                     "decimal(18,2), quantity integer, channel varchar)")
         con.execute("insert into gold.fct_sales values ('SO1', 10.00, 1, 'Online'), "
                     "('SO1', 5.50, 2, 'Online'), ('SO2', 3.00, 1, 'Store')")
-    return str(extract), RetailResource(duckdb_path=str(db))
+    settings = replace(Settings.rooted_at(root), duckdb_path=db)
+    return str(extract), RetailResource.from_settings(settings)
 
 
 def _check(extract: str, retail):
@@ -83,7 +87,7 @@ def test_a_tampered_gold_figure_fails_a_built_warehouse(built_warehouse, tmp_pat
     copy = tmp_path / "w.duckdb"
     shutil.copyfile(built_warehouse.duckdb_path, copy)
     extract = str(built_warehouse.extract.path)
-    retail = RetailResource(duckdb_path=str(copy))
+    retail = RetailResource.from_settings(replace(built_warehouse.settings, duckdb_path=copy))
     before = gold_matches_extract_truth(extract=extract, retail=retail)
     assert before.passed, before.metadata
 

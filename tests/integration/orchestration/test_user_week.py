@@ -25,10 +25,10 @@ import user_extract as ux
 from retail.ingest.layout import LAYOUT
 
 
-def _run(args: list[str], capsys: pytest.CaptureFixture) -> str:
-    from retail.cli import main
+def _run(args: list[str], capsys: pytest.CaptureFixture, settings) -> str:
+    from cli.main import main
 
-    code = main(["run", *args])
+    code = main(["run", *args], settings)
     out = capsys.readouterr()
     assert code == 0, out.out[-4000:] + out.err[-4000:]
     assert "succeeded" in out.out
@@ -111,14 +111,14 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
     deliveries = tmp_path / "deliveries"
     with run_env(tmp_path / "root") as settings:
         # 1. the demo
-        _run(["--scale", "0.02", "--seed", "7"], capsys)
+        _run(["--scale", "0.02", "--seed", "7"], capsys, settings)
         _assert_stores_agree(settings, None)
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             assert con.execute("select count(*) from gold.fct_web_events").fetchone()[0] > 0
 
         # 2. the user's own export replaces the demo
         week_9 = ux.week_9()
-        _run(["--raw", str(week_9.write(deliveries))], capsys)
+        _run(["--raw", str(week_9.write(deliveries))], capsys, settings)
         _assert_stores_agree(settings, ux.expected_gold([week_9]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             assert con.execute("select distinct _batch_id from bronze.crm_sales_details"
@@ -132,7 +132,7 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
 
         # 3. a later delivery whose name sorts first
         week_10 = ux.week_10()
-        _run(["--raw", str(week_10.write(deliveries))], capsys)
+        _run(["--raw", str(week_10.write(deliveries))], capsys, settings)
         _assert_stores_agree(settings, ux.expected_gold([week_9, week_10]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             quantity = con.execute(
@@ -147,5 +147,5 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
         # 4. week-10 delivered again, corrected: fewer events, SO70011 withdrawn
         corrected = ux.week_10(events=ux.WEEK_10_EVENTS[:7])
         corrected.sales = [line for line in corrected.sales if line[0] != "SO70011"]
-        _run(["--raw", str(corrected.write(deliveries))], capsys)
+        _run(["--raw", str(corrected.write(deliveries))], capsys, settings)
         _assert_stores_agree(settings, ux.expected_gold([week_9, corrected]))

@@ -21,7 +21,7 @@ def _segment(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items()
             if k not in ("JAVA_HOME", "SPARK_REMOTE", "SPARK_MASTER")}
     base["RETAIL_DUCKDB_PATH"] = str(tmp_path / "retail.duckdb")
-    return subprocess.run([sys.executable, "-m", "retail.cli", "segment"], env={**base, **env},
+    return subprocess.run([sys.executable, "-m", "cli.main", "segment"], env={**base, **env},
                           capture_output=True, text=True, timeout=120)
 
 

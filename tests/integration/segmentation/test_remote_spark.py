@@ -41,7 +41,7 @@ def _copy_warehouse(reference: Settings, root: Path) -> Settings:
 def _segment_in_subprocess(settings: Settings, **env: str) -> dict:
     base = {k: v for k, v in os.environ.items() if k not in ("SPARK_MASTER", "SPARK_REMOTE")}
     proc = subprocess.run(
-        [sys.executable, "-m", "retail.cli", "segment", "--no-dbt", "--json"],
+        [sys.executable, "-m", "cli.main", "segment", "--no-dbt", "--json"],
         env={**base, "RETAIL_DUCKDB_PATH": str(settings.duckdb_path), **env},
         capture_output=True, text=True, timeout=600,
     )

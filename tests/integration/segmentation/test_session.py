@@ -14,7 +14,7 @@ from retail.segmentation.session import shuffle_partitions_for, spark_target
 
 
 def test_importing_the_package_starts_nothing_heavy() -> None:
-    code = ("import sys, retail.segmentation, retail.commands.segment; "
+    code = ("import sys, retail.segmentation, cli.commands.segment; "
             "print(sorted(m for m in ('pyspark', 'py4j') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

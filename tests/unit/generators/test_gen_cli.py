@@ -9,7 +9,7 @@ import pytest
 
 import generators.extract
 from generators import generate_extract
-from retail.cli import main
+from cli.main import main
 from retail.errors import UsageError
 
 
