@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite_markers import apply_marks
 
 from retail.settings import Settings
 
@@ -32,6 +33,11 @@ class BuiltWarehouse:
     @property
     def duckdb_path(self) -> Path:
         return self.settings.duckdb_path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with the components it needs, and `slow` (see tests/suite_markers.py)."""
+    apply_marks(items, config.rootpath)
 
 
 def make_settings(root: Path) -> Settings:

@@ -8,6 +8,8 @@ import pytest
 
 from retail.ingest import lines
 
+pytestmark = pytest.mark.logic
+
 CASES = {
     b"a,b\n1,2\n3,4\n": (False, False),
     b"a,b\n1,2\n3,4\n\n\n": (False, False),  # trailing blank lines do not shift numbers

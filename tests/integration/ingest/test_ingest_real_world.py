@@ -110,6 +110,7 @@ def _bad_events(extract: Path) -> tuple[list[bytes], dict[int, str]]:
     return physical, {5: "control", 10: "huge", 13: "blank", 16: "crlf"}
 
 
+@pytest.mark.dbt
 def test_bad_event_lines_land_in_bronze_and_are_rejected_in_silver(extract: Path, tmp_path: Path):
     physical, damaged = _bad_events(extract)
     settings = Settings.rooted_at(tmp_path / "root")
@@ -187,6 +188,7 @@ PLAIN = {
 }
 
 
+@pytest.mark.logic
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
 @pytest.mark.parametrize("content", PLAIN, ids=[repr(c)[:40] for c in PLAIN])
 def test_plain_lines_across_chunk_boundaries(
@@ -198,6 +200,7 @@ def test_plain_lines_across_chunk_boundaries(
     assert lines.plain_lines(path, 32) is PLAIN[content]
 
 
+@pytest.mark.logic
 def test_event_lines_number_truncate_and_strip_endings(tmp_path: Path):
     path = tmp_path / "e.jsonl"
     long = "é" * 30  # 60 bytes: over the limit of 40, kept to 9 bytes = 4 whole characters
@@ -216,6 +219,7 @@ def test_event_lines_not_utf8_is_refused_with_its_line(extract: Path, tmp_path: 
     assert not (tmp_path / "w.duckdb").exists()
 
 
+@pytest.mark.logic
 def test_bounds_are_what_the_silver_reason_says():
     assert (MAX_LINE_BYTES, KEPT_BYTES) == (1 << 20, 64 << 10)  # "1 MiB", "64 KiB"
 

@@ -25,6 +25,8 @@ from retail.dbt import DbtError, run_dbt
 from retail.ingest import ingest_extract
 from retail.settings import Settings
 
+pytestmark = pytest.mark.dbt
+
 SALES = Path("source_crm") / "sales_details.csv"
 MODELS_ONLY = ("build", "--exclude", "resource_type:test", "resource_type:unit_test")
 RETAIL = Path(sys.executable).with_name("retail")

@@ -26,6 +26,8 @@ from retail.nosql import (
 )
 from retail.settings import Settings
 
+pytestmark = pytest.mark.dbt
+
 FIELDS = ("session_id", "customer_id", "event_type", "product_key", "order_number",
           "payment_status", "device", "page_url", "batch_id")
 

@@ -45,6 +45,7 @@ def test_nested_use_in_one_process_shares_one_server(tmp_path: Path) -> None:
         assert again.retail.things.count_documents({}) == 1
 
 
+@pytest.mark.logic
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
@@ -59,6 +60,7 @@ def test_database_name_comes_from_the_uri(uri: str | None, expected: str) -> Non
     assert database_name(uri) == expected
 
 
+@pytest.mark.logic
 def test_uri_redaction_masks_passwords_and_secret_options() -> None:
     uri = ("mongodb://alice:pa%40ss@h1:1,h2:2/shop?authSource=admin"
            "&tlsCertificateKeyFilePassword=keypw&appname=x")

@@ -63,6 +63,7 @@ def test_an_unreachable_server_exits_1_with_the_password_masked(tmp_path: Path) 
     assert "cannot reach MongoDB at mongodb://user:***@127.0.0.1" in done.stderr
 
 
+@pytest.mark.logic
 @pytest.mark.parametrize(("uri", "password"), [
     ("https://ops:pa@ss/w0rd@db.example:27017/x", "pa@ss/w0rd"),
     ("MONGODB+SRV://ops:p%40ss@cluster.example/x", "p%40ss"),

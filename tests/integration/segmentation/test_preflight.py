@@ -58,6 +58,7 @@ def test_the_installed_java_passes() -> None:
     assert check_java() >= 17
 
 
+@pytest.mark.logic
 @pytest.mark.parametrize(("output", "major"), [
     ('openjdk version "17.0.15" 2025-04-15\nOpenJDK Runtime Environment', 17),
     ('java version "1.8.0_392"\nJava(TM) SE Runtime Environment (build 1.8.0_392-b08)', 8),

@@ -21,6 +21,7 @@ def test_importing_the_package_starts_nothing_heavy() -> None:
     assert out.strip() == "[]"
 
 
+@pytest.mark.logic
 @pytest.mark.parametrize(("env", "mode", "url"), [
     ({}, "local", "local[*]"),
     ({"SPARK_MASTER": "local[2]"}, "local", "local[2]"),
@@ -33,6 +34,7 @@ def test_spark_target_from_settings(tmp_path, env, mode, url) -> None:
     assert (target.mode, target.url) == (mode, url)
 
 
+@pytest.mark.logic
 def test_shuffle_partitions_follow_the_data() -> None:
     assert shuffle_partitions_for(0, cores=2) == 1
     assert shuffle_partitions_for(1_000, cores=2) == 1
@@ -41,6 +43,7 @@ def test_shuffle_partitions_follow_the_data() -> None:
     assert shuffle_partitions_for(6_000_000, cores=8) == 16
 
 
+@pytest.mark.logic
 def test_thresholds_come_from_dbt_project_vars(tmp_path) -> None:
     (tmp_path / "dbt_project.yml").write_text(
         "name: x\nvars:\n  segmentation_high_percentile: 0.9\n"
@@ -50,6 +53,7 @@ def test_thresholds_come_from_dbt_project_vars(tmp_path) -> None:
     assert TierThresholds.from_dbt_project(tmp_path) == TierThresholds(high=0.8, medium=0.5)
 
 
+@pytest.mark.logic
 @pytest.mark.parametrize(("high", "medium"), [(0.5, 0.8), (1.2, 0.5), (0.8, -0.1)])
 def test_thresholds_out_of_order_are_refused(high, medium) -> None:
     with pytest.raises(UsageError, match="0 <= medium <= high <= 1"):
