@@ -1,7 +1,12 @@
 """Headline figures shown on the gold KPI assets (revenue, orders, AOV, failure rate, tier shares).
 
-Each figure is computed from the facts themselves (not copied from a KPI table), so the figure on
-an asset is also a cross-check of that asset.
+The figures are read from the marts that own them (kpi_daily_sales, kpi_web_funnel,
+kpi_customer_tiers), so the metadata shows what the marts publish and no formula is written
+twice. Two figures have no mart: the distinct orders of the whole period (orders are not
+additive over days: a line with an invalid order date puts its order under the unknown day as
+well) is counted on fct_sales, and the average order value over the period divides the mart's
+revenue by it. The summary of `retail run` prints these figures from `gold/fct_sales`, which
+therefore shows the sales headline too.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import duckdb
 
 
 def sales_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    revenue, orders, lines, units = con.execute(
-        "select coalesce(sum(sales_amount), 0), count(distinct order_number), count(*), "
-        "coalesce(sum(quantity), 0) from gold.fct_sales"
+    revenue, lines, units = con.execute(
+        "select coalesce(sum(revenue), 0), coalesce(sum(order_lines), 0), "
+        "coalesce(sum(units), 0) from gold.kpi_daily_sales"
     ).fetchall()[0]
+    ((orders,),) = con.execute(
+        "select count(distinct order_number) from gold.fct_sales"
+    ).fetchall()
     return {
         "revenue": float(revenue),
         "orders": int(orders),
@@ -28,24 +36,24 @@ def sales_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def payment_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    attempts, failed = con.execute(
-        "select count(*), count(*) filter (where payment_status = 'failed') "
-        "from gold.fct_web_events where event_type = 'payment_attempt'"
+    # the payment figures are the same on every funnel row: read the first step's
+    attempts, failed, rate = con.execute(
+        "select payment_attempts, failed_payments, payment_failure_rate "
+        "from gold.kpi_web_funnel order by step_order limit 1"
     ).fetchall()[0]
     return {
         "payment_attempts": int(attempts),
         "failed_payments": int(failed),
-        "payment_failure_rate": round(failed / attempts, 4) if attempts else 0.0,
+        "payment_failure_rate": float(rate) if rate is not None else 0.0,
     }
 
 
 def tier_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     rows = con.execute(
-        "select value_tier, count(*) from gold.customer_segments group by value_tier "
-        "order by case value_tier when 'High' then 1 when 'Medium' then 2 else 3 end"
+        "select value_tier, customer_share from gold.kpi_customer_tiers "
+        "where customers > 0 order by tier_order"
     ).fetchall()
-    total = sum(n for _, n in rows)
-    return {f"tier_share_{tier.lower()}": round(n / total, 4) for tier, n in rows if total}
+    return {f"tier_share_{tier.lower()}": round(share, 4) for tier, share in rows}
 
 
 HEADLINES: dict[str, Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]] = {
