@@ -8,8 +8,9 @@ runs everything. Markers come from three places, so test files rarely carry any:
 - the fixtures it uses, directly or through other fixtures (`FIXTURE_MARKS`);
 - explicit marks in the test file, for what neither shows (a direct `run_dbt` call).
 
-`slow` is derived: every test that needs a component is slow, and so is every integration test
-in a folder not listed here unless it is marked `logic`. A test marked `slow` by hand stays slow.
+`logic` and `slow` are derived: a fast test that needs no component is marked `logic`; every test
+that needs one is slow, and so is every integration test in a folder not listed here unless it
+is marked `logic`. A test marked `slow` by hand stays slow.
 """
 
 from __future__ import annotations
@@ -71,5 +72,4 @@ def apply_marks(items: list[pytest.Item], root: Path) -> None:
         wanted, slow = needs(item, root)
         for name in sorted(wanted):
             item.add_marker(getattr(pytest.mark, name))
-        if slow:
-            item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.slow if slow else pytest.mark.logic)
