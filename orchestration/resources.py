@@ -52,6 +52,8 @@ class RetailResource(dg.ConfigurableResource):
 
     def settings(self) -> Settings:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(Settings)}
+        if isinstance(values["mongodb_uri"], dg.EnvVar):  # a resource Dagster did not initialize
+            values["mongodb_uri"] = values["mongodb_uri"].get_value()
         return Settings(**{name: Path(v) if name in _PATHS else v for name, v in values.items()})
 
 
