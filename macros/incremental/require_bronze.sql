@@ -25,9 +25,22 @@
 {#- on-run-start (dbt_project.yml): before any unit test or model reads bronze, stop `dbt build`
     / `run` / `test` with one line when the warehouse holds nothing ingested (a new or empty
     file) or was ingested by an older version (bronze without `_batch_seq`); otherwise unit
-    tests fail first with "Not able to get columns ... relation doesn't exist". -#}
+    tests fail first with "Not able to get columns ... relation doesn't exist". Only when the
+    selection holds a model that reads a source (a base model): a selection downstream of
+    bronze, such as `--select path:models/marts/segmentation`, needs no bronze. -#}
 {% macro require_ingested_warehouse() -%}
-    {%- if execute and flags.WHICH in ['build', 'run', 'test'] -%}
+    {%- set reads_bronze = [] -%}
+    {%- if execute -%}
+        {%- for unique_id in selected_resources if unique_id.startswith('model.') -%}
+            {%- set node = graph.nodes.get(unique_id) -%}
+            {%- for parent in (node.depends_on.nodes if node else []) -%}
+                {%- if parent.startswith('source.') -%}
+                    {%- do reads_bronze.append(unique_id) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if execute and reads_bronze and flags.WHICH in ['build', 'run', 'test'] -%}
         {%- set counts = run_query(
             "select count(distinct table_name), count(*) filter (column_name = '_batch_seq')"
             ~ " from information_schema.columns"
