@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import generators.extract
-from generators import generate_extract
 from cli.main import main
+from generators import generate_extract
 from retail.errors import UsageError
 
 
