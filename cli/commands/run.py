@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,10 +54,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--scale must be positive")
     if settings.duckdb_path.exists():  # (never create it here: an empty file is no warehouse)
         connect(settings.duckdb_path).close()  # a locked warehouse: a clear message, exit 3
-    from retail.ingest.source import preflight
+    from retail.ingest.source import Verdict, preflight
 
-    preflight(settings.duckdb_path, args.raw, args.seed if args.seed is not None else 42,
-              args.source, args.new)
+    verdict = preflight(settings.duckdb_path, args.raw, args.seed if args.seed is not None else 42,
+                        args.source, args.new)
+    if verdict is Verdict.REPLACE:
+        print(f"{settings.duckdb_path} holds generated data only: this extract starts a new "
+              "warehouse (the generated one is replaced; `retail run` makes it again)",
+              file=sys.stderr)
 
     from orchestration.project import refresh_manifest
 

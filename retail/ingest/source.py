@@ -30,6 +30,7 @@ from retail.errors import UsageError
 from retail.ingest import batches
 from retail.ingest.csv_loader import read_csv_sql
 from retail.ingest.validate import PlannedFile
+from retail.warehouse import schema_tables
 
 GENERATOR_NAME = "retail-elt generators"
 DEFAULT_SOURCE = "extract"
@@ -102,10 +103,7 @@ def check_source(
 
 
 def _has_bronze_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    (count,) = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'bronze'"
-    ).fetchall()[0]
-    return bool(count)
+    return bool(schema_tables(con, "bronze"))
 
 
 #: (bronze table, key column) pairs the continuation heuristic compares.
@@ -146,16 +144,17 @@ def _continues(con: duckdb.DuckDBPyConnection, plan: list[PlannedFile], batch_id
 
 def preflight(
     duckdb_path: Path, raw_dir: Path | None, seed: int, source: str | None, new: bool
-) -> None:
+) -> Verdict | None:
     """For `retail run`: refuse an extract whose source may not join the warehouse (UsageError,
-    exit 2) before the pipeline starts, rather than as a failed bronze step. Problems with the
-    extract itself are left to the pipeline, which reports them."""
+    exit 2) before the pipeline starts, rather than as a failed bronze step, and tell what the
+    ingest will do (None when the pipeline decides: `--new`, no warehouse, an unreadable
+    extract). Problems with the extract itself are left to the pipeline, which reports them."""
     from retail.errors import BadInputError
     from retail.ingest.validate import plan_extract
     from retail.warehouse import connect
 
     if new or not Path(duckdb_path).exists():
-        return
+        return None
     if raw_dir is None:
         label, plan, batch_id = f"generated seed={seed}", [], ""
     else:
@@ -163,6 +162,6 @@ def preflight(
         try:
             plan = plan_extract(raw_dir)
         except BadInputError:
-            return
+            return None
     with connect(duckdb_path) as con:
-        check_source(con, Path(duckdb_path), label, plan, batch_id)
+        return check_source(con, Path(duckdb_path), label, plan, batch_id)

@@ -26,13 +26,14 @@ from retail.ingest.layout import LAYOUT
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture, settings) -> str:
+    """One `retail run`, which must succeed; returns what it printed on stderr."""
     from cli.main import main
 
     code = main(["run", *args], settings)
     out = capsys.readouterr()
     assert code == 0, out.out[-4000:] + out.err[-4000:]
     assert "succeeded" in out.out
-    return out.out
+    return out.err
 
 
 def _assert_every_row_accounted_for(con: duckdb.DuckDBPyConnection) -> None:
@@ -118,7 +119,8 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
 
         # 2. the user's own export replaces the demo
         week_9 = ux.week_9()
-        _run(["--raw", str(week_9.write(deliveries))], capsys, settings)
+        progress = _run(["--raw", str(week_9.write(deliveries))], capsys, settings)
+        assert "holds generated data only: this extract starts a new warehouse" in progress
         _assert_stores_agree(settings, ux.expected_gold([week_9]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             assert con.execute("select distinct _batch_id from bronze.crm_sales_details"
@@ -132,7 +134,8 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
 
         # 3. a later delivery whose name sorts first
         week_10 = ux.week_10()
-        _run(["--raw", str(week_10.write(deliveries))], capsys, settings)
+        progress = _run(["--raw", str(week_10.write(deliveries))], capsys, settings)
+        assert "starts a new warehouse" not in progress
         _assert_stores_agree(settings, ux.expected_gold([week_9, week_10]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             quantity = con.execute(
