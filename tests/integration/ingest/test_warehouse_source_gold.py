@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -106,8 +105,7 @@ def test_retail_run_refuses_another_source_before_it_starts(
     (mine / "manifest.json").unlink()
     settings = Settings.rooted_at(tmp_path / "root")
     ingest_extract(mine, settings.duckdb_path, source="crm-eu")
-    env = {**os.environ, "RETAIL_DUCKDB_PATH": str(settings.duckdb_path),
-           "RETAIL_DATA_DIR": str(tmp_path / "data")}
+    env = settings.child_env()
     done = subprocess.run(
         [str(RETAIL), "run", "--raw", str(built_warehouse.extract.path)],
         env=env, capture_output=True, text=True, timeout=300,

@@ -6,7 +6,6 @@ password, and the exit status says what kind of failure it was (2: bad URI, 1: u
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from retail.nosql.redact import redact_text, redact_uri
+from retail.settings import Settings
 
 RETAIL = Path(sys.executable).with_name("retail")
 SECRET = "s3cretpw"
@@ -27,8 +27,7 @@ def _closed_port() -> int:
 
 
 def _mongo_check(uri: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MONGODB_URI": uri, "RETAIL_DATA_DIR": str(tmp_path / "data"),
-           "RETAIL_DUCKDB_PATH": str(tmp_path / "wh" / "retail.duckdb")}
+    env = Settings.rooted_at(tmp_path, MONGODB_URI=uri).child_env()
     return subprocess.run([str(RETAIL), "mongo", "check"], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
 
