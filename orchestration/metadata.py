@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from retail.warehouse import schema_tables
+from retail.warehouse import schema_tables, table_columns
 
 PREVIEW_ROWS = 5
 
@@ -33,11 +33,7 @@ def table_metadata(
     con: duckdb.DuckDBPyConnection, schema: str, name: str, preview_rows: int = PREVIEW_ROWS
 ) -> dict[str, Any]:
     """Row count, column schema and the first rows of `schema.name` as Dagster metadata."""
-    columns = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, name],
-    ).fetchall()
+    columns = table_columns(con, schema, name)
     relation = f'"{schema}"."{name}"'
     ((count,),) = con.execute(f"select count(*) from {relation}").fetchall()
     preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").fetchall()

@@ -57,6 +57,17 @@ def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return [name for (name,) in rows]
 
 
+def table_columns(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str
+) -> list[tuple[str, str]]:
+    """(name, type) of each column of `schema.table`, in table order (empty when absent)."""
+    return con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+
+
 def ensure_free(path: Path) -> None:
     """Raise WarehouseLockedError when another process holds `path` (read or write).
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from retail.errors import RetailError
-from retail.warehouse import connect, schema_tables
+from retail.warehouse import connect, schema_tables, table_columns
 
 MANIFEST = "manifest.json"
 SCHEMA = "gold"
@@ -65,16 +65,8 @@ def gold_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return schema_tables(con, SCHEMA)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [SCHEMA, table],
-    ).fetchall()
-
-
 def _write_csv(con: duckdb.DuckDBPyConnection, table: str, tmp: Path) -> tuple[int, list]:
-    columns = _columns(con, table)
+    columns = table_columns(con, SCHEMA, table)
     select = ", ".join(column_expression(name, typ) for name, typ in columns)
     target = str(tmp).replace("'", "''")
     rows = con.execute(

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from retail.warehouse import schema_tables
+
 REGISTRY = "bronze._batches"
 
 #: Columns of `bronze._batches`, in table order.
@@ -40,11 +42,7 @@ class BatchRecord:
 
 
 def has_registry(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'bronze' and table_name = '_batches'"
-    ).fetchall()
-    return bool(found and found[0][0])
+    return "_batches" in schema_tables(con, "bronze")
 
 
 def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:

@@ -6,6 +6,7 @@ import duckdb
 
 from retail.errors import RetailError
 from retail.ingest.layout import LAYOUT, METADATA_COLUMNS, SourceFile
+from retail.warehouse import table_columns
 
 
 def ident(name: str) -> str:
@@ -43,11 +44,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             f"{ident(name)} {kind}{COMPRESSION.get(name, '')}" for name, kind in columns
         )
         con.execute(f"create table if not exists {qualified(source)} ({body})")
-        found = con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'bronze' and table_name = ? order by ordinal_position",
-            [source.table],
-        ).fetchall()
+        found = table_columns(con, "bronze", source.table)
         if [(name, kind.upper()) for name, kind in found] != [
             (name, _type_name(kind)) for name, kind in columns
         ]:

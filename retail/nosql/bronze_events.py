@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from retail.nosql.gold_io import GoldNotBuiltError, existing_tables
+from retail.warehouse import table_columns
 
 TABLE = "bronze.web_events"
 
@@ -35,11 +36,7 @@ class Load:
 
 
 def _columns(con: Any) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'bronze' and table_name = 'web_events'"
-    ).fetchall()
-    return {name for (name,) in rows}
+    return {name for name, _ in table_columns(con, "bronze", "web_events")}
 
 
 def warehouse_loads(con: Any, duckdb_path: Path) -> list[Load]:
