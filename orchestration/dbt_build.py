@@ -27,18 +27,30 @@ def ensure_warehouse_free(settings: Settings) -> None:
     connect(settings.duckdb_path).close()
 
 
+def model_seconds(event: dg.Output) -> float | None:
+    """The model's own run time, from dbt's node timing (dagster-dbt's "Execution Duration")."""
+    value = event.metadata.get("Execution Duration")
+    value = getattr(value, "value", value)
+    return round(float(value), 3) if isinstance(value, int | float) else None
+
+
 def _enrich(
     context: dg.AssetExecutionContext, events: list[Any], settings: Settings, seconds: float
 ) -> Iterator[Any]:
+    """Add warehouse metadata to each model's Output: `duration_seconds` is the model's own
+    time; `dbt_build_seconds` the whole `dbt build` of the step (`seconds`)."""
     with connect(settings.duckdb_path, read_only=True) as con:
         for event in events:
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
                 schema, name = key.path[0], key.path[-1]
                 if relation_exists(con, schema, name):
+                    own = model_seconds(event)
+                    timing = {"dbt_build_seconds": dg.MetadataValue.float(seconds)}
+                    if own is not None:
+                        timing["duration_seconds"] = dg.MetadataValue.float(own)
                     extra = {**table_metadata(con, schema, name),
-                             **headline_metadata(con, name, context.log),
-                             "duration_seconds": dg.MetadataValue.float(seconds)}
+                             **headline_metadata(con, name, context.log), **timing}
                     event = event.with_metadata({**event.metadata, **extra})
             yield event
 
