@@ -1,7 +1,13 @@
--- One row per calendar day from the earliest to the latest date used by any fact (orders,
--- shipping, due, returns, web events), plus the unknown member (date_key -1) that facts point
--- at when their date is invalid. The range is read from the fact tables themselves (cheap
--- column scans; the facts compute their date keys without this table).
+-- One row per calendar day of every whole calendar year touched by a fact (Jan 1 of the year of
+-- the earliest order, ship, due, return or web event date .. Dec 31 of the year of the latest),
+-- plus the unknown member (date_key -1) that facts point at when their date is invalid. Whole
+-- years because Power BI's time intelligence (YTD, same period last year) expects them. The
+-- range is read from the fact tables themselves (cheap column scans; the facts compute their
+-- date keys without this table).
+--
+-- The unknown member carries the sentinel date 1900-01-01 (outside any real range), never a
+-- blank: Power BI refuses blanks in the column of a table marked as date table. Reports filter
+-- it out with is_unknown = false.
 
 with
 
@@ -31,8 +37,9 @@ fact_dates as (
 
 date_range as (
     select
-        min(fact_date) as first_date,
-        max(fact_date) as last_date,
+        cast(date_trunc('year', min(fact_date)) as date) as first_date,
+        cast(date_trunc('year', max(fact_date)) + interval 1 year - interval 1 day as date)
+            as last_date,
     from fact_dates
 ),
 
@@ -64,13 +71,13 @@ known_days as (
 unknown_day as (
     select
         -1 as date_key,
-        cast(null as date) as calendar_date,
+        date '1900-01-01' as calendar_date,
         cast(null as integer) as year,
         cast(null as integer) as quarter,
         cast(null as integer) as month,
         'Unknown' as month_name,
         'Unknown' as year_month,
-        cast(null as date) as month_start_date,
+        date '1900-01-01' as month_start_date,
         cast(null as integer) as day_of_month,
         cast(null as integer) as day_of_week,
         'Unknown' as day_name,

@@ -65,7 +65,7 @@ def test_exports_hold_every_gold_table_with_its_rows(run) -> None:
         ).fetchall()}
         assert {t["table"] for t in manifest["tables"]} == {f"gold.{name}" for name in gold}
         for entry in manifest["tables"]:
-            with (out / entry["file"]).open(newline="", encoding="utf-8") as handle:
+            with (out / entry["file"]).open(newline="", encoding="utf-8-sig") as handle:
                 reader = csv.reader(handle)
                 header = next(reader)
                 rows = sum(1 for _ in reader)

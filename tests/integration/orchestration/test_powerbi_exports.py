@@ -29,7 +29,7 @@ def _warehouse(path: Path) -> Path:
 
 
 def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -54,7 +54,7 @@ def test_every_gold_table_is_exported_in_power_bi_friendly_formats(tmp_path: Pat
     assert second["seen_at"] == "2024-03-01T11:30:00Z"
     assert rows[0]["born"] == "" and rows[0]["seen_at"] == ""
     assert _read(out / "kpi_empty.csv") == []
-    assert (out / "kpi_empty.csv").read_text().strip() == "step_order,step"
+    assert (out / "kpi_empty.csv").read_bytes() == b"\xef\xbb\xbfstep_order,step\n"
 
     manifest = json.loads((out / "manifest.json").read_text())
     tables = {t["table"]: t for t in manifest["tables"]}
@@ -64,6 +64,7 @@ def test_every_gold_table_is_exported_in_power_bi_friendly_formats(tmp_path: Pat
     assert [c["name"] for c in tables["gold.dim_things"]["columns"]][:3] == [
         "thing_key", "name", "born"]
     assert tables["gold.dim_things"]["columns"][3]["type"] == "DECIMAL(18,2)"
+    assert manifest["format"]["encoding"] == "utf-8-sig"
     assert manifest["exported_at"] == result.exported_at
 
 
@@ -99,3 +100,38 @@ def test_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(RetailError, match="no warehouse yet"):
         export_powerbi(tmp_path / "absent.duckdb", tmp_path / "out")
+
+
+def test_files_carry_a_bom_round_doubles_and_leave_lineage_out(tmp_path: Path) -> None:
+    """Accented text reads right with default settings (BOM), every DOUBLE has at most four
+    decimals, and `_`-prefixed lineage columns stay in the warehouse."""
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema gold")
+        con.execute(
+            "create table gold.fct_things (thing_key varchar, name varchar, share double, "
+            "amount decimal(18,2), _batch_id varchar, _batch_seq bigint, "
+            "_ingested_at timestamptz)"
+        )
+        con.execute(
+            "insert into gold.fct_things values ('a', 'José Müller', 2.0 / 3, 10.10, 'b1', 1, "
+            "'2024-01-01 00:00:00+00'), ('b', 'Zoë', 0.00004, 1.00, 'b1', 1, null)"
+        )
+    out = tmp_path / "powerbi"
+    export_powerbi(db, out)
+    raw = (out / "fct_things.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and not raw[3:].startswith(b"\xef\xbb\xbf")
+    rows = _read(out / "fct_things.csv")
+    assert list(rows[0]) == ["thing_key", "name", "share", "amount"]
+    assert [(r["name"], r["share"], r["amount"]) for r in rows] == [
+        ("José Müller", str(round(2 / 3, 4)), "10.10"), ("Zoë", "0.0", "1.00")]
+    entry = json.loads((out / "manifest.json").read_text())["tables"][0]
+    assert [c["name"] for c in entry["columns"]] == ["thing_key", "name", "share", "amount"]
+    assert entry["lineage_columns_left_out"] == ["_batch_id", "_batch_seq", "_ingested_at"]
+    assert entry["bytes"] == len(raw)
+    # DuckDB (the exports_match_gold check) reads the BOM file with the right header
+    with duckdb.connect() as con:
+        header = con.execute(
+            f"select * from read_csv('{out / 'fct_things.csv'}', header = true) limit 0"
+        ).description
+    assert [c[0] for c in header] == ["thing_key", "name", "share", "amount"]

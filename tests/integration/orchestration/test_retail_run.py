@@ -52,8 +52,8 @@ def test_retail_run_raw_without_optional_files(tiny_extract, tmp_path: Path, run
         # the mandatory files still give the full truth
         assert one("select count(*) from gold.fct_sales") == truth["order_lines"]
         assert one("select count(*) from gold.dim_customers") == truth["customers"]
-    with (settings.powerbi_dir / "fct_returns.csv").open(newline="") as handle:
-        rows = list(csv.reader(handle))
+    with (settings.powerbi_dir / "fct_returns.csv").open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
     assert rows[0][:2] == ["return_key", "order_number"] and len(rows) == 1
 
 
