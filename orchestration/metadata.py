@@ -1,7 +1,14 @@
-"""Materialization metadata read from the warehouse: row counts, schema, a markdown preview."""
+"""Materialization metadata read from the warehouse: row counts, schema, a markdown preview.
+
+The preview is for a person: the columns that say what a row is (natural keys, names, dates,
+amounts), not the 32-character surrogate/hash keys nor the lineage columns (`_batch_id`,
+`_ingested_at`, ...), and at most PREVIEW_COLUMNS of them. The full column list stays in
+`dagster/column_schema`.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,11 +19,52 @@ import duckdb
 from retail.warehouse import schema_tables, table_columns
 
 PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 8
+_HASH = re.compile(r"[0-9a-fA-F]{32}([0-9a-fA-F]{8}|[0-9a-fA-F]{32})?")  # md5, sha1, sha256
+_SENTINEL = re.compile(r"-\d+")
+_KEY_SUFFIXES = ("_key", "_hash", "_sk")
 
 
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")[:60]
+    return text.replace("|", "\\|").replace("\n", " ")[:40]
+
+
+def _is_hash_column(name: str, type_: str, values: Sequence[Any]) -> bool:
+    """A surrogate/hash key: text whose values are hex digests, apart from the unknown
+    members' sentinels ('-1', '-2'); with no rows to look at, a text `*_key` column."""
+    texts = [v for v in values if v is not None]
+    digests = [v for v in texts if isinstance(v, str) and _HASH.fullmatch(v)]
+    if digests:
+        return all(v in digests or _SENTINEL.fullmatch(str(v)) for v in texts)
+    return not texts and "VARCHAR" in type_.upper() and name.endswith(_KEY_SUFFIXES)
+
+
+def preview_columns(
+    columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], limit: int = PREVIEW_COLUMNS
+) -> list[int]:
+    """Indexes of the columns worth reading, at most `limit`: no lineage (`_...`), no hash key,
+    no `x_key` beside its readable `x` (order_date_key beside order_date)."""
+    names = {name for name, _ in columns}
+    keep = [i for i, (name, type_) in enumerate(columns)
+            if not name.startswith("_")
+            and not (name.endswith("_key") and name.removesuffix("_key") in names)  # date keys
+            and not _is_hash_column(name, type_, [row[i] for row in rows])]
+    return keep[:limit]
+
+
+def preview_markdown(
+    columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], total_rows: int
+) -> str:
+    """The first rows on the readable columns, with a line saying what was left out."""
+    keep = preview_columns(columns, rows)
+    table = markdown_table([columns[i][0] for i in keep], [[row[i] for i in keep] for row in rows])
+    hidden = len(columns) - len(keep)
+    note = f"{len(rows)} of {total_rows:,} rows"
+    if hidden:
+        note += (f"; {hidden} of {len(columns)} columns not shown (surrogate keys, lineage, "
+                 "the rest: see the column schema)")
+    return f"{table}\n\n_{note}_"
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -43,7 +91,7 @@ def table_metadata(
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(name=col, type=str(typ)) for col, typ in columns]
         ),
-        "preview": dg.MetadataValue.md(markdown_table([c for c, _ in columns], preview)),
+        "preview": dg.MetadataValue.md(preview_markdown(columns, preview, int(count))),
     }
 
 
