@@ -13,6 +13,11 @@ from orchestration.resources import RetailResource
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        "Every day at 06:00 UTC, runs the whole pipeline (ingest, dbt, Spark, MongoDB, Power BI "
+        "exports) on the newest complete extract in the landing folder (RETAIL_RAW_DIR); skips "
+        "the day when there is none. Stopped by default: turn it on in Automation."
+    ),
 )
 def daily_refresh(context: dg.ScheduleEvaluationContext, retail: RetailResource):
     """Rebuild everything at 06:00 UTC from the newest complete extract (none: skip)."""

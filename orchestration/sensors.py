@@ -18,6 +18,11 @@ from orchestration.resources import RetailResource
     job=full_pipeline_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Every 30 s, looks at the landing folder (RETAIL_RAW_DIR) and starts one run of the "
+        "whole pipeline for each new complete extract folder (it holds manifest.json or a "
+        "_SUCCESS marker); a folder already seen (same name and marker) never runs twice."
+    ),
 )
 def landing_folder_sensor(context: dg.SensorEvaluationContext, retail: RetailResource):
     """A run of the whole pipeline for every complete, not yet processed extract folder."""
