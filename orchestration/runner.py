@@ -22,6 +22,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.instance import ephemeral_settings, prepare_home
 from orchestration.progress import error_message
 from retail.errors import UsageError
 from retail.settings import Settings
@@ -75,11 +76,11 @@ def pipeline_instance() -> Iterator[dg.DagsterInstance]:
     if home:
         if not Path(home).is_absolute():
             raise UsageError(f"DAGSTER_HOME must be an absolute path, got {home!r}")
-        Path(home).mkdir(parents=True, exist_ok=True)
+        prepare_home(Path(home))  # the project's dagster.yaml when it has none
         with dg.DagsterInstance.get() as instance:
             yield instance
     else:
-        with dg.DagsterInstance.ephemeral() as instance:
+        with dg.DagsterInstance.ephemeral(settings=ephemeral_settings()) as instance:
             yield instance
 
 
