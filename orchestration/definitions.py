@@ -18,7 +18,7 @@ from retail.settings import Settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Every asset, check, job, schedule and sensor, with resources holding `settings`."""
-    prepare_if_dev()  # before the dbt assets read the manifest
+    prepare_if_dev(settings)  # before the dbt assets read the manifest
     from orchestration.assets.bronze import bronze_ingest
     from orchestration.assets.dbt import dbt_models, dbt_segmentation_models
     from orchestration.assets.exports import build_exports_asset

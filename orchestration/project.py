@@ -16,8 +16,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from retail.dbt import dbt_executable
-from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from retail.dbt import dbt_executable, dbt_vars
+from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
 
 # dbt models that read the Spark output; they run after the segmentation asset.
 SEGMENTATION_MODELS = "path:models/marts/segmentation"
@@ -36,24 +36,25 @@ def dbt_project() -> DbtProject:
 _parsed_in_this_process = False
 
 
-def refresh_manifest() -> Path:
-    """Parse the dbt project (`dbt parse`) so the manifest matches the model files on disk."""
+def refresh_manifest(settings: Settings) -> Path:
+    """Parse the dbt project (`dbt parse`) so the manifest matches the model files on disk,
+    with the vars the dbt steps of a run on `settings` pass (so their builds parse nothing)."""
     global _parsed_in_this_process
     project = dbt_project()
     if not _parsed_in_this_process:
         (
             DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-            .cli(["parse", "--quiet"], target_path=project.target_path)
+            .cli(["parse", "--quiet", *dbt_vars(settings)], target_path=project.target_path)
             .wait()
         )
         _parsed_in_this_process = True
     return project.manifest_path
 
 
-def prepare_if_dev() -> Path:
+def prepare_if_dev(settings: Settings) -> Path:
     """Before the dbt assets are built: re-parse under `dagster dev`, parse a missing manifest
     elsewhere (a manifest `retail run` or an earlier load prepared is used as it is)."""
     project = dbt_project()
     if project.preparer.using_dagster_dev() or not project.manifest_path.exists():
-        return refresh_manifest()
+        return refresh_manifest(settings)
     return project.manifest_path

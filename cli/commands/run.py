@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from orchestration.project import refresh_manifest
 
-    refresh_manifest()
+    refresh_manifest(settings)
     from orchestration.assets.raw import raw_run_config
     from orchestration.runner import run_pipeline
 
