@@ -25,6 +25,7 @@ import dagster as dg
 from orchestration.instance import ephemeral_settings, prepare_home
 from orchestration.progress import error_message
 from retail.errors import UsageError
+from retail.segmentation import warmup
 from retail.settings import Settings
 
 JOB = "full_pipeline"
@@ -144,12 +145,14 @@ def run_pipeline(
     log_file = log_dir / f"run-{run_id[:8]}.log"
     with pipeline_instance() as instance, log_file.open("w") as log:
         started = time.perf_counter()
+        warmup.start(settings)  # the JVM starts while the steps before Spark work
         try:
             with redirect_stdout(log):
                 result = job.execute_in_process(
                     run_config=config, instance=instance, raise_on_error=False, run_id=run_id
                 )
         finally:
+            warmup.discard()
             release_spark_gateway()
         wall = time.perf_counter() - started
         summary = summarize(instance, result.run_id, result.success, wall)

@@ -21,6 +21,7 @@ import duckdb
 
 from retail.errors import RetailError
 from retail.fsutil import swap_in
+from retail.segmentation import warmup
 from retail.segmentation.config import TierThresholds
 from retail.segmentation.extract import export_purchases
 from retail.segmentation.session import (
@@ -99,7 +100,7 @@ def run_segmentation(
         timings["export_seconds"] = time.perf_counter() - started
         if spark is None:
             started = time.perf_counter()
-            spark = open_session(where)
+            spark = warmup.take(where) or open_session(where)  # `retail run` starts it early
             timings["spark_startup_seconds"] = time.perf_counter() - started
             if where.mode == "local":
                 spark.conf.set("spark.sql.shuffle.partitions",
