@@ -16,7 +16,8 @@ def build_exports_asset(gold_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
 
     @dg.asset(key=EXPORTS_KEY, deps=list(gold_keys), group_name="exports", kinds={"csv"})
     def powerbi_exports(retail: RetailResource) -> dg.MaterializeResult:
-        """Gold tables as CSV for Power BI, plus manifest.json (rows, columns, types)."""
+        """Gold tables as CSV for Power BI (UTF-8 with BOM, DOUBLEs rounded to 4 places, no
+        lineage columns), plus manifest.json (rows, columns, types). Guide: docs/powerbi.md."""
         from retail.exports import export_powerbi
 
         settings = retail.settings()
