@@ -8,11 +8,11 @@ loads are deleted and the warehouse's remaining loads are loaded in order. When 
 (another warehouse, a fresh one, or a ledger that no longer describes `events`) the collection
 is dropped and loaded from scratch. An unchanged warehouse re-sends nothing.
 
-One document per valid event, `_id` = event_id, parsed from `_raw_line` by silver's rules
-(`event_parsing`, `base_web__events`): the first valid copy of an event_id wins, in batch order
-then line order, so the documents are the rows of `stg_web__events`. Each document records its
-batch (`batch_id`) and bronze line (`source_line`); deleting a batch's documents uses the
-`batch_id` index.
+One document per valid event, `_id` = event_id, typed by DuckDB with silver's expressions
+(`bronze_events.typed_lines`, `base_web__events`): the first valid copy of an event_id wins, in
+batch order then line order, so the documents are the rows of `stg_web__events`. Each
+document records its batch (`batch_id`) and bronze line (`source_line`); deleting a batch's
+documents uses the `batch_id` index.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from retail.errors import RetailError
-from retail.nosql.bronze_events import Load, load_lines, warehouse_loads
-from retail.nosql.event_parsing import Rejected, parse_event
+from retail.nosql.bronze_events import TYPED_COLUMNS, Load, typed_lines, warehouse_loads
 from retail.nosql.gold_io import read_only
 from retail.nosql.load_ledger import EventLedger
 from retail.progress import progress_bar
@@ -117,30 +116,45 @@ def _insert(db: Any, batch: list[dict[str, Any]], counts: dict[str, int]) -> Non
     batch.clear()
 
 
+_PROBLEMS = {"malformed": "malformed JSON line", "missing_event_id": "event without an event_id"}
+
+
+def _problem(kind: str, row: tuple[Any, ...]) -> str:
+    if kind == "unknown_event_type":
+        return f"unknown event type {row[-1]!r}"
+    if kind == "duplicate_event_id":
+        return f"duplicate event_id {row[2]}"
+    return _PROBLEMS[kind]
+
+
 def _load(db: Any, con: Any, load: Load, seen: set[str], batch_size: int,
           result: SyncResult, advance: Any) -> dict[str, Any]:
-    """Parse and insert one load's lines; returns its ledger entry (key and counters)."""
+    """Type and insert one load's lines; returns its ledger entry (key and counters)."""
     counts = dict.fromkeys(COUNTERS, 0)
     batch: list[dict[str, Any]] = []
-    for chunk in load_lines(con, load, batch_size):
-        for line_number, line in chunk:
-            counts["lines"] += 1
-            try:
-                document = parse_event(line, load.batch_id, line_number)
-                if document["_id"] in seen:
-                    raise Rejected("duplicate_event_id", f"duplicate event_id {document['_id']}")
-            except Rejected as reject:
-                counts[reject.kind] += 1
+    fields = TYPED_COLUMNS[2:]
+    for chunk in typed_lines(con, load, batch_size):
+        counts["lines"] += len(chunk)
+        for row in chunk:
+            kind = row[1]
+            if kind is None and row[2] in seen:
+                kind = "duplicate_event_id"
+            if kind is not None:
+                counts[kind] += 1
                 if len(result.first_problems) < 5:
                     result.first_problems.append(
-                        f"batch {load.batch_id}, line {line_number}: {reject}")
+                        f"batch {load.batch_id}, line {row[0]}: {_problem(kind, row)}")
                 continue
-            seen.add(document["_id"])
-            counts["valid"] += 1
+            seen.add(row[2])
+            document = dict(zip(fields, row[2:-1], strict=True))
+            document[BATCH_FIELD] = load.batch_id
+            document["source_line"] = row[0]
             batch.append(document)
             if len(batch) >= batch_size:
+                counts["valid"] += len(batch)
                 _insert(db, batch, counts)
         advance(len(chunk))
+    counts["valid"] += len(batch)
     _insert(db, batch, counts)
     for name in COUNTERS:
         setattr(result, name, getattr(result, name) + counts[name])
