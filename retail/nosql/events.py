@@ -29,7 +29,9 @@ from retail.progress import progress_bar
 
 EVENTS = "events"
 BATCH_FIELD = "batch_id"
-INDEXED_FIELDS = ("session_id", "customer_id", "ts", "product_key", "event_type", BATCH_FIELD)
+# a batch's documents (the sync's delete), a session's clickstream and a customer's events in
+# time order; the aggregations scan every event and need none
+INDEXES: tuple[tuple[str, ...], ...] = ((BATCH_FIELD,), ("session_id", "ts"), ("customer_id", "ts"))
 DEFAULT_BATCH_SIZE = 2000
 COUNTERS = ("lines", "valid", "inserted", "malformed", "missing_event_id", "unknown_event_type",
             "duplicate_event_id")
@@ -72,9 +74,13 @@ class SyncResult:
 
 
 def ensure_event_indexes(db: Any) -> None:
-    """Secondary indexes for the platform's lookups and for deleting by batch (idempotent)."""
-    for name in INDEXED_FIELDS:
-        db[EVENTS].create_index(name)
+    """Secondary indexes for deleting by batch and for the clickstream lookups (idempotent).
+
+    Few and compound on purpose: on the embedded server every index entry costs ~30 µs of
+    pure Python per document, so six single-field indexes were ~80% of a first load's time.
+    """
+    for fields in INDEXES:
+        db[EVENTS].create_index([(name, 1) for name in fields])
 
 
 def _common_prefix(mirrored: list[dict[str, Any]], loads: list[Load]) -> int:

@@ -83,7 +83,6 @@ def _fingerprint(con: Any, query: str) -> str:
 def _create_indexes(collection: Any) -> None:
     collection.create_index("customer_key", unique=True)
     collection.create_index("customer_number")
-    collection.create_index("country")
 
 
 def _write(con: Any, query: str, staging: Any, batch_size: int, total: int,
