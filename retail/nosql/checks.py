@@ -69,8 +69,12 @@ def _dbt_figures(con: Any) -> tuple[int, dict[Any, int], dict[Any, int], set[str
     return events, funnel, views, known
 
 
-def check_against_dbt(db: Any, duckdb_path: Path) -> ConsistencyReport:
-    """Recompute the funnel and product views in MongoDB and compare them with the dbt models."""
+def check_against_dbt(db: Any, duckdb_path: Path,
+                      totals: dict[str, int] | None = None) -> ConsistencyReport:
+    """Recompute the funnel and product views in MongoDB and compare them with the dbt models.
+
+    `totals`: `funnel_totals(db)` computed on `events` as it is now (e.g. by the run that
+    wrote `gold.nosql_session_funnel` from them); computed here when not given."""
     con = read_only(duckdb_path)
     try:
         require_tables(con, duckdb_path, ["fct_web_events", "kpi_web_funnel", "dim_products"])
@@ -78,7 +82,8 @@ def check_against_dbt(db: Any, duckdb_path: Path) -> ConsistencyReport:
     finally:
         con.close()
     report = ConsistencyReport()
-    totals = funnel_totals(db)  # one pass: the event count and every funnel figure
+    if totals is None:
+        totals = funnel_totals(db)  # one pass: the event count and every funnel figure
     mongo_events = totals["events"]
     _compare(report, "events", {"total": mongo_events}, {"total": dbt_events})
     report.compared["events"] = max(mongo_events, dbt_events)
