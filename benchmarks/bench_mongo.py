@@ -72,7 +72,7 @@ def child(scale: float, seed: int, folder: Path, sizes: list[int], profile_sizes
         run_aggregations,
         sync_events,
     )
-    from retail.nosql.aggregations import funnel_totals
+    from retail.nosql.aggregations import event_figures
 
     extract, settings = prepare(scale, seed, folder)
     runs: list[dict] = []
@@ -104,13 +104,13 @@ def child(scale: float, seed: int, folder: Path, sizes: list[int], profile_sizes
                          "seconds": time.perf_counter() - started,
                      "cpu": time.process_time() - cpu})
         started, cpu = time.perf_counter(), time.process_time()
-        totals = funnel_totals(db)  # as the Dagster asset: one funnel pass for gold and check
-        rows = run_aggregations(db, settings.duckdb_path, totals)
+        figures = event_figures(db, settings.duckdb_path)  # as the asset: shared by both
+        rows = run_aggregations(db, settings.duckdb_path, figures)
         runs.append({"what": "aggregations", "batch": 0, "docs": sum(rows.values()),
                      "seconds": time.perf_counter() - started,
                      "cpu": time.process_time() - cpu})
         started, cpu = time.perf_counter(), time.process_time()
-        report = check_against_dbt(db, settings.duckdb_path, totals)
+        report = check_against_dbt(db, settings.duckdb_path, figures)
         runs.append({"what": f"check ({'passed' if report.passed else 'FAILED'})", "batch": 0,
                      "docs": report.compared.get("events", 0),
                      "seconds": time.perf_counter() - started,

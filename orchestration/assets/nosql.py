@@ -68,7 +68,7 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
         run_aggregations,
         sync_events,
     )
-    from retail.nosql.aggregations import funnel_totals
+    from retail.nosql.aggregations import event_figures
 
     settings = retail.settings()
     with mongo_database(settings) as db:
@@ -81,14 +81,14 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
         yield dg.Output(None, output_name="customer_profiles", metadata={
             "documents": profiles, "duration_seconds": round(time.perf_counter() - started, 3)})
         started = time.perf_counter()
-        totals = funnel_totals(db)  # one pass over `events` for the gold funnel and the check
-        rows = run_aggregations(db, settings.duckdb_path, totals)
+        figures = event_figures(db, settings.duckdb_path)  # shared by gold and the check
+        rows = run_aggregations(db, settings.duckdb_path, figures)
         seconds = round(time.perf_counter() - started, 3)
         with connect(settings.duckdb_path, read_only=True) as con:
             for table in GOLD_TABLES:
                 metadata = {**table_metadata(con, "gold", table), "duration_seconds": seconds,
                             "rows_written": rows.get(table, 0)}
                 yield dg.Output(None, output_name=table, metadata=metadata)
-        report = check_against_dbt(db, settings.duckdb_path, totals)
+        report = check_against_dbt(db, settings.duckdb_path, figures)
     yield dg.AssetCheckResult(check_name=CHECK.name, asset_key=FUNNEL_KEY, passed=report.passed,
                               metadata=report.as_metadata())

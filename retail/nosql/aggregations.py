@@ -10,10 +10,15 @@ Tables (each replaced atomically on every run):
 
 Product names and categories come from a small `products` collection, refreshed from the
 current rows of `gold.dim_products` before each pipeline that joins it.
+
+Two passes over `events` give every figure (`event_figures`): the session funnel, and the
+product views (`pipelines.product_view_facets`). `run_aggregations` and `check_against_dbt` can
+share one `EventFigures`, so a run reads `events` twice instead of five times.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,19 +80,50 @@ def refresh_product_lookup(db: Any, duckdb_path: Path) -> int:
     return len(rows)
 
 
-def aggregate_most_viewed_products(db: Any, duckdb_path: Path) -> int:
-    """Most viewed products -> `gold.nosql_most_viewed_products`; returns the row count."""
+@dataclass
+class EventFigures:
+    """What the aggregations and the check read from `events`, computed once."""
+
+    totals: dict[str, int]  # `funnel_totals`
+    most_viewed: list[dict[str, Any]]  # rows of `pipelines.most_viewed_products`
+    category_daily: list[dict[str, Any]]  # rows of `pipelines.category_views_daily`
+    views: list[dict[str, Any]]  # rows of `pipelines.product_views`
+
+
+def product_view_figures(db: Any, duckdb_path: Path) -> dict[str, list[dict[str, Any]]]:
+    """The facets of `pipelines.product_view_facets` (one pass), products refreshed first."""
     refresh_product_lookup(db, duckdb_path)
-    rows = list(db.events.aggregate(pipelines.most_viewed_products()))
+    facets = next(iter(db.events.aggregate(pipelines.product_view_facets())), {})
+    return {name: facets.get(name, []) for name in ("most_viewed", "category_daily", "views")}
+
+
+def event_figures(db: Any, duckdb_path: Path) -> EventFigures:
+    """Every figure the aggregations and the check need, in two passes over `events`."""
+    products = product_view_figures(db, duckdb_path)
+    return EventFigures(totals=funnel_totals(db), **products)
+
+
+def aggregate_most_viewed_products(db: Any, duckdb_path: Path,
+                                   figures: EventFigures | None = None) -> int:
+    """Most viewed products -> `gold.nosql_most_viewed_products`; returns the row count."""
+    if figures is None:
+        refresh_product_lookup(db, duckdb_path)
+        rows = list(db.events.aggregate(pipelines.most_viewed_products()))
+    else:
+        rows = [dict(row) for row in figures.most_viewed]
     for rank, row in enumerate(rows, start=1):
         row["view_rank"] = rank
     return replace_gold_table(duckdb_path, MOST_VIEWED_TABLE, _MOST_VIEWED_COLUMNS, rows)
 
 
-def aggregate_category_views_daily(db: Any, duckdb_path: Path) -> int:
+def aggregate_category_views_daily(db: Any, duckdb_path: Path,
+                                   figures: EventFigures | None = None) -> int:
     """Views per category per UTC day -> `gold.nosql_category_views_daily`."""
-    refresh_product_lookup(db, duckdb_path)
-    rows = list(db.events.aggregate(pipelines.category_views_daily()))
+    if figures is None:
+        refresh_product_lookup(db, duckdb_path)
+        rows = list(db.events.aggregate(pipelines.category_views_daily()))
+    else:
+        rows = figures.category_daily
     return replace_gold_table(duckdb_path, CATEGORY_DAILY_TABLE, _CATEGORY_DAILY_COLUMNS, rows)
 
 
@@ -117,24 +153,22 @@ def funnel_rows(db: Any, totals: dict[str, int] | None = None) -> list[dict[str,
 
 
 def aggregate_session_funnel(db: Any, duckdb_path: Path,
-                             totals: dict[str, int] | None = None) -> int:
-    """Session funnel -> `gold.nosql_session_funnel` (the columns of `gold.kpi_web_funnel`).
-
-    `totals`: `funnel_totals(db)` already computed on the same `events` (one pass fewer)."""
+                             figures: EventFigures | None = None) -> int:
+    """Session funnel -> `gold.nosql_session_funnel` (the columns of `gold.kpi_web_funnel`)."""
+    rows = funnel_rows(db, figures.totals if figures else None)
     return replace_gold_table(
-        duckdb_path, FUNNEL_TABLE, _FUNNEL_COLUMNS, funnel_rows(db, totals),
-        finish_sql=_FUNNEL_SQL,
-    )
+        duckdb_path, FUNNEL_TABLE, _FUNNEL_COLUMNS, rows, finish_sql=_FUNNEL_SQL)
 
 
 def run_aggregations(db: Any, duckdb_path: Path,
-                     totals: dict[str, int] | None = None) -> dict[str, int]:
+                     figures: EventFigures | None = None) -> dict[str, int]:
     """All three aggregations; returns rows written per gold table.
 
-    A caller that also runs `check_against_dbt` computes `funnel_totals(db)` once and passes
-    it to both: the funnel is the costliest pass over `events` on the embedded server."""
+    `figures`: `event_figures(db, duckdb_path)` of `events` as it is now, computed here when
+    not given; a caller that also runs `check_against_dbt` passes the same figures to both."""
+    figures = figures or event_figures(db, duckdb_path)
     return {
-        MOST_VIEWED_TABLE: aggregate_most_viewed_products(db, duckdb_path),
-        CATEGORY_DAILY_TABLE: aggregate_category_views_daily(db, duckdb_path),
-        FUNNEL_TABLE: aggregate_session_funnel(db, duckdb_path, totals),
+        MOST_VIEWED_TABLE: aggregate_most_viewed_products(db, duckdb_path, figures),
+        CATEGORY_DAILY_TABLE: aggregate_category_views_daily(db, duckdb_path, figures),
+        FUNNEL_TABLE: aggregate_session_funnel(db, duckdb_path, figures),
     }

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from retail.nosql import pipelines
-from retail.nosql.aggregations import funnel_totals
+from retail.nosql.aggregations import EventFigures, funnel_totals
 from retail.nosql.gold_io import read_only, require_tables
 
 MAX_LISTED = 10
@@ -70,11 +70,11 @@ def _dbt_figures(con: Any) -> tuple[int, dict[Any, int], dict[Any, int], set[str
 
 
 def check_against_dbt(db: Any, duckdb_path: Path,
-                      totals: dict[str, int] | None = None) -> ConsistencyReport:
+                      figures: EventFigures | None = None) -> ConsistencyReport:
     """Recompute the funnel and product views in MongoDB and compare them with the dbt models.
 
-    `totals`: `funnel_totals(db)` computed on `events` as it is now (e.g. by the run that
-    wrote `gold.nosql_session_funnel` from them); computed here when not given."""
+    `figures`: `aggregations.event_figures` of `events` as it is now (e.g. those the run wrote
+    `gold.nosql_*` from); computed here (funnel and product views only) when not given."""
     con = read_only(duckdb_path)
     try:
         require_tables(con, duckdb_path, ["fct_web_events", "kpi_web_funnel", "dim_products"])
@@ -82,8 +82,8 @@ def check_against_dbt(db: Any, duckdb_path: Path,
     finally:
         con.close()
     report = ConsistencyReport()
-    if totals is None:
-        totals = funnel_totals(db)  # one pass: the event count and every funnel figure
+    # one pass: the event count and every funnel figure
+    totals = figures.totals if figures else funnel_totals(db)
     mongo_events = totals["events"]
     _compare(report, "events", {"total": mongo_events}, {"total": dbt_events})
     report.compared["events"] = max(mongo_events, dbt_events)
@@ -93,7 +93,8 @@ def check_against_dbt(db: Any, duckdb_path: Path,
     _compare(report, "funnel", mongo_funnel, {k: int(v or 0) for k, v in dbt_funnel.items()})
     report.compared["funnel_figures"] = len(set(mongo_funnel) | set(dbt_funnel))
     mongo_views: dict[Any, int] = {}
-    for row in db.events.aggregate(pipelines.product_views()):
+    views = figures.views if figures else db.events.aggregate(pipelines.product_views())
+    for row in views:
         number = row["_id"] if row["_id"] in known_products else None
         mongo_views[number] = mongo_views.get(number, 0) + row["views"]
     _compare(report, "product_views", mongo_views, dbt_views)

@@ -10,7 +10,12 @@ import duckdb
 import pytest
 from nosql_fixtures import event, hand_made_gold, ingest_events
 
-from retail.nosql import run_aggregations, sync_events
+from retail.nosql import (
+    aggregate_category_views_daily,
+    aggregate_most_viewed_products,
+    run_aggregations,
+    sync_events,
+)
 from retail.nosql.gold_io import GoldNotBuiltError
 
 DAY1 = "2024-03-01T10:00:00+00:00"
@@ -113,3 +118,21 @@ def test_a_failed_run_keeps_the_last_good_tables(loaded: tuple[Any, Path]) -> No
     with pytest.raises(GoldNotBuiltError, match="dim_products"):
         run_aggregations(db, gold)
     assert _rows(gold, "select count(*) from gold.nosql_most_viewed_products") == [(3,)]
+
+
+def test_one_pass_equals_the_separate_pipelines(db: Any, tmp_path: Path) -> None:
+    # a product view without a readable time: a view of P2, but on no day
+    events = [*_events(), event("t1", "product_view", session_id="sC", product_key="P2",
+                                ts="not a time")]
+    gold = hand_made_gold(ingest_events(tmp_path / "wh.duckdb", tmp_path / "batch-1", events))
+    sync_events(db, gold)
+    run_aggregations(db, gold)  # the figures of one pass over the product views (facets)
+    most = "select * from gold.nosql_most_viewed_products order by view_rank"
+    daily = "select * from gold.nosql_category_views_daily order by 1, 2 nulls first"
+    one_pass = (_rows(gold, most), _rows(gold, daily))
+    views = [e for e in events if e["event_type"] == "product_view"]
+    assert sum(row[-2] for row in one_pass[0]) == len(views)  # every view, t1 included
+    assert sum(row[2] for row in one_pass[1]) == len(views) - 1  # t1 has no day
+    aggregate_most_viewed_products(db, gold)  # the separate pipelines
+    aggregate_category_views_daily(db, gold)
+    assert (_rows(gold, most), _rows(gold, daily)) == one_pass
