@@ -41,8 +41,10 @@ def _post(port: int, query: str, variables: dict | None = None) -> dict | None:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=120) as response:
             return json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # a query GraphQL rejects: its errors, not None
+        return json.loads(exc.read() or b"{}") or {"errors": [str(exc)]}
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return None
 
