@@ -1,10 +1,13 @@
-{#- Where Spark's customer segments Parquet lives, as a glob over its part files.
-    RETAIL_SEGMENTS_DIR is set by Settings.to_env() (retail/settings.py), as a variable or (Dagster's
-    dbt steps) as a dbt var of the same name, which wins; when dbt runs on its own, the default
-    mirrors Settings.segments_dir: <warehouse folder>/segmentation/customer_segments. -#}
+{#- Where Spark's customer segments Parquet lives, as a glob over its part files. The one home
+    of the folder is the source `segmentation.customer_segments_parquet`
+    (models/marts/segmentation/_segmentation__sources.yml): RETAIL_SEGMENTS_DIR as a dbt var
+    (Dagster's dbt steps) or a variable (Settings.to_env()), by default the mirror of
+    Settings.segments_dir, <warehouse folder>/segmentation/customer_segments. Empty while dbt
+    only parses (the graph is not built yet; nothing reads files then). -#}
 {% macro segments_parquet_glob() -%}
-    {%- set warehouse_path = var('RETAIL_DUCKDB_PATH', env_var('RETAIL_DUCKDB_PATH', 'warehouse/retail.duckdb')) -%}
-    {%- set warehouse_dir = warehouse_path.rsplit('/', 1)[0] if '/' in warehouse_path else '.' -%}
-    {%- set default_dir = warehouse_dir ~ '/segmentation/customer_segments' -%}
-    {{- return(var('RETAIL_SEGMENTS_DIR', env_var('RETAIL_SEGMENTS_DIR', default_dir)).rstrip('/') ~ '/*.parquet') -}}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set node = graph.sources['source.retail.segmentation.customer_segments_parquet'] -%}
+    {{- return(node.meta.segments_glob_sql | replace("''", "'")) -}}
 {%- endmacro %}

@@ -1,15 +1,18 @@
 -- One row per purchasing customer (at least one order line in fct_sales): value tier from the
 -- percentile rank of net spending, RFM scores and segment, as computed by the Spark step
--- (`retail segment`, retail/segmentation/scoring.py) and written as Parquet.
+-- (`retail segment`, retail/segmentation/scoring.py) and written as Parquet: the source
+-- `segmentation.customer_segments_parquet`, which dbt-duckdb reads with read_parquet.
 -- Before Spark has run there is no Parquet: the model is then empty, with the same typed columns.
+-- Ratios are rounded to 4 decimal places, like every KPI ratio in gold.
 
-{%- set segments_glob = segments_parquet_glob() %}
+{#- source() is called unconditionally so that dbt records the lineage while it parses. #}
+{%- set spark_segments = source('segmentation', 'customer_segments_parquet') %}
 
 with
 
-{% if parquet_files_exist(segments_glob) %}
+{% if parquet_files_exist(segments_parquet_glob()) %}
 segments as (
-    select * from read_parquet('{{ segments_glob | replace("'", "''") }}', union_by_name = true)
+    select * from {{ spark_segments }}
 ),
 {% else %}
 segments as (
@@ -44,7 +47,7 @@ final as (
         cast(last_order_date as date) as last_order_date,
         cast(reference_date as date) as reference_date,
         cast(recency_days as integer) as recency_days,
-        cast(percentile_rank as double) as percentile_rank,
+        cast(round(percentile_rank, 4) as double) as percentile_rank,
         cast(value_tier as varchar) as value_tier,
         cast(r_score as integer) as r_score,
         cast(f_score as integer) as f_score,

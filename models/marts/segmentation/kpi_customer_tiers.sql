@@ -1,6 +1,7 @@
 -- One row per value tier (High, Medium, Low; always all three): customers, net revenue and
 -- their shares. Revenue is net of returns (monetary_value), so refunded customers count
--- with their zero or negative value and the shares add up to 1.
+-- with their zero or negative value and the shares add up to 1 (to rounding: every ratio is
+-- rounded to 4 decimal places, the rule of all KPI marts).
 
 with
 
@@ -38,15 +39,15 @@ final as (
         cast(tiers.value_tier as varchar) as value_tier,
         cast(coalesce(tier_totals.customers, 0) as integer) as customers,
         cast(coalesce(tier_totals.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(coalesce(tier_totals.customers, 0) / nullif(overall.customers, 0) as double)
-            as customer_share,
-        cast(coalesce(tier_totals.revenue, 0) / nullif(overall.revenue, 0) as double)
-            as revenue_share,
+        cast(round(coalesce(tier_totals.customers, 0) / nullif(overall.customers, 0), 4)
+            as double) as customer_share,
+        cast(round(coalesce(tier_totals.revenue, 0) / nullif(overall.revenue, 0), 4)
+            as double) as revenue_share,
         cast(tier_totals.revenue / nullif(tier_totals.customers, 0) as decimal(18, 2))
             as avg_revenue_per_customer,
         cast(tier_totals.min_monetary_value as decimal(18, 2)) as min_monetary_value,
         cast(tier_totals.max_monetary_value as decimal(18, 2)) as max_monetary_value,
-        cast(tier_totals.min_percentile_rank as double) as min_percentile_rank,
+        cast(round(tier_totals.min_percentile_rank, 4) as double) as min_percentile_rank,
     from tiers
     cross join overall
     left join tier_totals
