@@ -14,8 +14,9 @@ import functools
 import os
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
 
+from orchestration.dbt_cli import LocalDbtCliResource
 from retail.dbt import dbt_executable, dbt_vars
 from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
 
@@ -43,7 +44,7 @@ def refresh_manifest(settings: Settings) -> Path:
     project = dbt_project()
     if not _parsed_in_this_process:
         (
-            DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+            LocalDbtCliResource(project_dir=project, dbt_executable=dbt_executable())
             .cli(["parse", "--quiet", *dbt_vars(settings)], target_path=project.target_path)
             .wait()
         )

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
+from orchestration.dbt_cli import LocalDbtCliResource
 from orchestration.project import dbt_project
 from retail.dbt import dbt_executable
 from retail.settings import Settings
@@ -57,8 +57,8 @@ class RetailResource(dg.ConfigurableResource):
         return Settings(**{name: Path(v) if name in _PATHS else v for name, v in values.items()})
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+def dbt_resource() -> LocalDbtCliResource:
+    return LocalDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
 
 
 def resources_for(settings: Settings) -> dict[str, object]:
