@@ -3,10 +3,11 @@
 DuckDB's JSON readers drop or refuse malformed lines, but bronze must keep them (silver rejects
 them with a reason). So the file is read as one-column CSV with no quoting and a delimiter JSON
 never contains raw (U+0001): each line arrives intact as `_raw_line`, in parallel-friendly
-chunks, and `json_transform` pulls all ten fields as text in one parse when `json_valid` says
-the line is JSON (it reads numbers, booleans and nested values as their JSON text, like
-`json_extract_string`, but was ~30% faster here). Blank lines carry nothing and are skipped;
-numbering counts them, so `_source_row` stays the physical line (no header: line 1 is first).
+chunks. Only the line and the load columns are stored (`tables.EVENT_LINES`): the view
+bronze.web_events parses the ten fields from `_raw_line` when read (`tables._event_view`),
+because storing them cost ~3x the time of storing the line (issue 12). Blank lines carry nothing and
+are skipped; numbering counts them, so `_source_row` stays the physical line (no header: line
+1 is first).
 
 That reader stops on a line holding U+0001, a line over its 2 MB line limit, or line endings
 it cannot follow (a lone CR, LF and CRLF mixed), which would refuse the whole batch for one bad
@@ -26,8 +27,7 @@ import duckdb
 
 from retail.errors import BadInputError
 from retail.ingest import lines, reader_errors
-from retail.ingest.layout import WEB_EVENT_FIELDS
-from retail.ingest.tables import ident, literal, qualified
+from retail.ingest.tables import literal, storage
 from retail.ingest.validate import PlannedFile
 
 DELIMITER = "\x01"
@@ -69,23 +69,12 @@ def load_jsonl(
 
 def _insert_sql(planned: PlannedFile, numbered: str) -> str:
     """Insert the rows of `numbered` (columns `line`, `line_number`; NULL line = blank)."""
-    structure = "{" + ", ".join(f'"{name}": "VARCHAR"' for name in WEB_EVENT_FIELDS) + "}"
-    fields = ", ".join(f"fields.{ident(name)} as {ident(name)}" for name in WEB_EVENT_FIELDS)
     return f"""
-        insert into {qualified(planned.source)} by name
-        with numbered as ({numbered}),
-        parsed as (
-            select
-                line,
-                line_number,
-                case when json_valid(line) then json_transform(line, {literal(structure)}) end
-                    as fields
-            from numbered
-            where line is not null
-        )
-        select {fields}, line as _raw_line, ? as _batch_id, ? as _batch_seq, ? as _source_file,
+        insert into {storage(planned.source)} by name
+        select line as _raw_line, ? as _batch_id, ? as _batch_seq, ? as _source_file,
             line_number as _source_row, now() as _ingested_at
-        from parsed
+        from ({numbered})
+        where line is not null
     """
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from retail.errors import RetailError
-from retail.ingest.layout import LAYOUT, METADATA_COLUMNS, SourceFile
+from retail.ingest.layout import LAYOUT, METADATA_COLUMNS, WEB_EVENT_FIELDS, SourceFile
 from retail.warehouse import table_columns
 
 
@@ -31,6 +31,35 @@ def expected_columns(source: SourceFile) -> list[tuple[str, str]]:
 #: dictionary/FSST analysis DuckDB runs by default; short CSV fields do better with the default.
 COMPRESSION = {"_raw_line": " using compression zstd"}
 
+_EVENT_STRUCT = "{" + ", ".join(f'"{name}": "VARCHAR"' for name in WEB_EVENT_FIELDS) + "}"
+
+#: Where web_events' rows are stored: the line and the load columns only (see `_event_view`).
+EVENT_LINES = "bronze._web_event_lines"
+
+
+def storage(source: SourceFile) -> str:
+    """The table that holds `source`'s rows: what loads insert into and deletes delete from."""
+    return EVENT_LINES if source.kind == "jsonl" else qualified(source)
+
+
+def _event_view(source: SourceFile) -> str:
+    """bronze.web_events: a view giving each stored line its fields as JSON text.
+
+    Storing ten more text columns per event cost ~3x the time of storing the line itself
+    (issue 12), while parsing on read is cheap: one `json_transform` per line and query,
+    none at all for a query that reads only `_raw_line` and the load columns (DuckDB prunes
+    the unused struct). It reads numbers, booleans and nested values as their JSON text, like
+    `json_extract_string`; a line that is not JSON gives NULL fields (silver rejects it from
+    `_raw_line`). Rows are deleted through `storage(source)`: a view takes no DELETE.
+    """
+    fields = ", ".join(f"_fields.{ident(name)} as {ident(name)}" for name in source.columns)
+    kept = ", ".join(ident(name) for name in ("_raw_line", *(n for n, _ in METADATA_COLUMNS)))
+    return (
+        f"create or replace view {qualified(source)} as select {fields}, {kept} from ("
+        f"select *, case when json_valid(_raw_line) then json_transform(_raw_line, "
+        f"{literal(_EVENT_STRUCT)}) end as _fields from {EVENT_LINES})"
+    )
+
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema and tables if absent; refuse a table whose columns differ from the contract.
@@ -43,7 +72,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         body = ", ".join(
             f"{ident(name)} {kind}{COMPRESSION.get(name, '')}" for name, kind in columns
         )
-        con.execute(f"create table if not exists {qualified(source)} ({body})")
+        if source.kind == "jsonl":
+            _ensure_event_lines(con, source)
+        else:
+            con.execute(f"create table if not exists {qualified(source)} ({body})")
         found = table_columns(con, "bronze", source.table)
         if [(name, kind.upper()) for name, kind in found] != [
             (name, _type_name(kind)) for name, kind in columns
@@ -54,6 +86,35 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+def _ensure_event_lines(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    """The lines table and the view over it; a web_events TABLE of an earlier version (fields
+    stored) moves its lines over, from which the view derives the same fields."""
+    kept = ["_raw_line", *(name for name, _ in METADATA_COLUMNS)]
+    body = ", ".join(
+        f"{ident(name)} {kind}{COMPRESSION.get(name, '')}"
+        for name, kind in (("_raw_line", "VARCHAR"), *METADATA_COLUMNS)
+    )
+    con.execute(f"create table if not exists {EVENT_LINES} ({body})")
+    ((old_table,),) = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'bronze' "
+        "and table_name = ? and table_type = 'BASE TABLE'",
+        [source.table],
+    ).fetchall()
+    if old_table:
+        found = {name for name, _ in table_columns(con, "bronze", source.table)}
+        if not set(kept) <= found:
+            raise RetailError(
+                f"bronze.{source.table} exists with columns {sorted(found)}, which do not "
+                f"match the bronze contract; drop it and ingest again"
+            )
+        columns = ", ".join(ident(name) for name in kept)
+        con.execute(
+            f"insert into {EVENT_LINES} ({columns}) select {columns} from {qualified(source)}"
+        )
+        con.execute(f"drop table {qualified(source)}")
+    con.execute(_event_view(source))
+
+
 def _type_name(kind: str) -> str:
     return "TIMESTAMP WITH TIME ZONE" if kind == "TIMESTAMPTZ" else kind
 
@@ -61,14 +122,14 @@ def _type_name(kind: str) -> str:
 def delete_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
     """Remove the batch's rows from every table: re-ingesting a batch replaces it, never adds."""
     for source in LAYOUT:
-        con.execute(f"delete from {qualified(source)} where _batch_id = ?", [batch_id])
+        con.execute(f"delete from {storage(source)} where _batch_id = ?", [batch_id])
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, int]:
     """Rows of `batch_id` in each bronze table."""
     return {
         source.table: con.execute(
-            f"select count(*) from {qualified(source)} where _batch_id = ?", [batch_id]
+            f"select count(*) from {storage(source)} where _batch_id = ?", [batch_id]
         ).fetchall()[0][0]
         for source in LAYOUT
     }

@@ -65,6 +65,11 @@ def test_bronze_columns_and_types_follow_the_contract(extract_dir: Path, warehou
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = 'bronze'"
         ).fetchall()
+        events = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'bronze' and table_name = 'web_events' "
+            "order by ordinal_position"
+        ).fetchall()
     assert columns == [
         ("cid", "VARCHAR"),
         ("cntry", "VARCHAR"),
@@ -74,7 +79,11 @@ def test_bronze_columns_and_types_follow_the_contract(extract_dir: Path, warehou
         ("_source_row", "BIGINT"),
         ("_ingested_at", "TIMESTAMP WITH TIME ZONE"),
     ]
-    assert sorted(name for (name,) in tables) == sorted([*TABLE_OF.values(), "_batches"])
+    # web_events is a view over the stored lines (tables.EVENT_LINES), with the same contract
+    assert sorted(name for (name,) in tables) == sorted(
+        [*TABLE_OF.values(), "_batches", "_web_event_lines"]
+    )
+    assert events == [(name, "VARCHAR") for name in (*WEB_FIELDS, "_raw_line")] + columns[2:]
 
 
 def test_web_events_keep_every_line_and_extract_fields(extract_dir: Path, warehouse: Path):
