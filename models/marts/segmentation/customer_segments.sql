@@ -8,6 +8,12 @@
 {#- source() is called unconditionally so that dbt records the lineage while it parses. #}
 {%- set spark_segments = source('segmentation', 'customer_segments_parquet') %}
 
+-- Spark scores these gold tables (orchestration/assets/segmentation.py); dbt cannot give a
+-- source parents, so these hints draw the edges (and build them first in a plain `dbt build`):
+-- depends_on: {{ ref('fct_sales') }}
+-- depends_on: {{ ref('fct_returns') }}
+-- depends_on: {{ ref('dim_customers') }}
+
 with
 
 {% if parquet_files_exist(segments_parquet_glob()) %}
