@@ -144,7 +144,8 @@ def test_a_week_of_batches(db: Any, week: dict[str, Any], tmp_path: Path) -> Non
     with duckdb.connect(str(settings.duckdb_path)) as con:
         tables = [name for (name,) in con.execute(
             "select table_name from information_schema.columns where table_schema = 'bronze'"
-            " and column_name = '_batch_id'").fetchall()]
+            " and column_name = '_batch_id' and table_name in (select table_name from"
+            " information_schema.tables where table_type = 'BASE TABLE')").fetchall()]
         for table in tables:
             con.execute(f'delete from bronze."{table}" where _batch_id = ?', ["batch-2"])
     assert _step(db, settings) == first
