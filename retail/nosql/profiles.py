@@ -15,10 +15,12 @@ that keeps the count is not detected; `skip_unchanged=False` forces the rebuild.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bson.codec_options import CodecOptions, TypeRegistry
 from bson.decimal128 import Decimal128
 
 from retail.nosql.gold_io import existing_tables, read_only, require_tables
@@ -28,25 +30,46 @@ from retail.progress import progress_bar
 
 PROFILES = "customer_profiles"
 DEFAULT_BATCH_SIZE = 1000
-DOCUMENT_VERSION = "1"  # bump when profile_document / to_bson change what is written
+DOCUMENT_VERSION = "1"  # bump when profile_document / _bson_fallback change what is written
 _TIER_FIELDS = ("value_tier", "tier")
 _RFM_FIELDS = ("rfm_segment",)
 
 
-def to_bson(value: Any) -> Any:
-    """DuckDB/Arrow Python values -> values BSON can hold (exact decimals, UTC datetimes)."""
-    kind = type(value)
-    if kind is dict:
-        return {key: to_bson(item) for key, item in value.items()}
-    if kind is list:
-        return [to_bson(item) for item in value]
-    if kind is Decimal:
+_LOW_64 = (1 << 64) - 1
+
+
+def decimal128(value: Decimal) -> Decimal128:
+    """`Decimal128(value)`, bit for bit, ~10x faster for the decimals gold holds.
+
+    The driver's converter tests the significand bit by bit in Python (~23 µs a value; a
+    profile holds dozens of money values). A finite decimal of at most 34 digits whose exponent
+    needs no clamping is its significand and biased exponent packed as BID; anything else
+    (NaN, infinities, more digits) goes to the driver's converter.
+    """
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or len(digits) > 34 or not -6176 <= exponent <= 6111:
         return Decimal128(value)
-    if kind is dt.date:
+    significand = int("".join(map(str, digits)))
+    high = ((exponent + 6176) << 49) | (significand >> 64) | (sign << 63)
+    return Decimal128.from_bid(struct.pack("<QQ", significand & _LOW_64, high))
+
+
+def _bson_fallback(value: Any) -> Any:
+    """DuckDB/Arrow Python values BSON has no type for: exact decimals, dates as UTC midnight.
+
+    Called by the driver's C encoder for those values only (`CODEC_OPTIONS`), instead of a
+    Python walk over every value of every profile, which cost more than the insert itself.
+    Naive datetimes need nothing: BSON reads them as UTC.
+    """
+    if isinstance(value, Decimal):
+        return decimal128(value)
+    if type(value) is dt.date:
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
-    if kind is dt.datetime:
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return value
+
+
+CODEC_OPTIONS = CodecOptions(tz_aware=True, tzinfo=dt.UTC,
+                             type_registry=TypeRegistry(fallback_encoder=_bson_fallback))
 
 
 def _first(mapping: dict[str, Any] | None, names: tuple[str, ...]) -> Any:
@@ -57,7 +80,7 @@ def _first(mapping: dict[str, Any] | None, names: tuple[str, ...]) -> Any:
 
 
 def profile_document(row: dict[str, Any]) -> dict[str, Any]:
-    """One query row -> one profile document."""
+    """One query row -> one profile document (its values encoded with `CODEC_OPTIONS`)."""
     segment = row.get("segment")
     if segment:
         segment = {key: value for key, value in segment.items() if key != "customer_key"}
@@ -69,7 +92,7 @@ def profile_document(row: dict[str, Any]) -> dict[str, Any]:
                 "value_tier": _first(segment, _TIER_FIELDS),
                 "rfm_segment": _first(segment, _RFM_FIELDS)}
     document["recent_order_count"] = len(row["recent_orders"])
-    return to_bson(document)
+    return document
 
 
 def _fingerprint(con: Any, query: str) -> str:
@@ -112,7 +135,7 @@ def build_customer_profiles(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    staging = db[f"{PROFILES}__staging"]
+    staging = db.get_collection(f"{PROFILES}__staging", codec_options=CODEC_OPTIONS)
     con = read_only(duckdb_path)
     try:
         require_tables(con, duckdb_path, ["dim_customers", "dim_products", "fct_sales"])
