@@ -1,36 +1,53 @@
-"""`retail run` end to end at several scales, broken down per step, Dagster's overhead apart.
+"""`retail run` end to end, as a user runs it, at several scales: wall time, memory, and per step.
 
-Each scale runs in a fresh child process with its own warehouse, data, exports and dbt target
-folder, doing what `retail run --scale S --seed 42` does (`dbt parse`, load the definitions,
-execute the `full_pipeline` job in-process on an ephemeral instance); generation is included,
-nothing is reused. Figures:
+Each case runs the real command (`retail run ...`) in a fresh process with its own warehouse,
+data, exports, dbt target and Dagster home under --root; nothing is reused. Cases:
 
-  steps          wall time of each Dagster step (generation, ingest, dbt, Spark, MongoDB,
-                 exports, the Python checks), from the run's step events
-  dagster        run start (planning every asset and check) and between steps = run wall -
-                 sum of steps; in the dbt steps, turning dbt's events into materializations and
-                 check results = step wall - the dbt process's own wall; startup = `dbt parse`
-                 plus importing and loading the definitions
-  rows/s         fct_sales lines per second of total wall; bronze rows per second of ingest
-  peak RSS       largest single process (the run's own, dbt, Spark's JVM, the MongoDB server)
+  real     a real-size ERP/CRM extract without web events: scale 1 generated with seed 42,
+           then `source_web/` and `manifest.json` removed (a real export has neither), run
+           with `retail run --raw DIR --source erp`
+  1, 10, 100   `retail run --scale S` (generation included)
 
-    .venv/bin/python benchmarks/bench_run.py                  # scales 1 and 10
-    .venv/bin/python benchmarks/bench_run.py --scales 1 10 100 --root /tmp/bench-run
+The run is recorded in the case's DAGSTER_HOME; its event log gives each step's time and the
+work inside it. Figures per case:
+
+  wall           the command's wall time, from process start to exit
+  peak memory    the largest sum of RSS over the command's process tree (the run itself, dbt,
+                 Spark's JVM; the embedded MongoDB server runs inside the run's process),
+                 sampled every 0.2 s
+  steps          each Dagster step's wall time
+  work           ingest and generation, dbt's own elapsed time for its nodes (run_results.json),
+                 Spark's export and job, MongoDB's operations (the whole step), exports, checks
+  overhead       wall - work: process start, `dbt parse`, loading the definitions, dbt's own
+                 start and parse inside each step, turning dbt's events into Dagster events,
+                 waiting for Spark's session, Dagster between steps. Goal: under 5 s.
+
+    .venv/bin/python benchmarks/bench_run.py                       # real and scale 1
+    .venv/bin/python benchmarks/bench_run.py --cases real 1 10 100 --root /tmp/bench-run
+
+Figures are appended to benchmarks/RESULTS.md (with the load average before and after each
+case) unless --no-record.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+RETAIL = str(Path(sys.executable).with_name("retail"))
+
+# Dagster step -> the category it is reported under
 CATEGORIES = {
     "raw__extract": "generation",
     "bronze_ingest": "ingest",
@@ -41,96 +58,188 @@ CATEGORIES = {
     "exports__powerbi": "exports",
 }
 ORDER = ["generation", "ingest", "dbt", "Spark", "MongoDB", "exports", "checks"]
-# dbt step -> an asset it materializes (its `dbt_build_seconds` is the dbt process's wall)
-DBT_PROBES = {"dbt_models": "gold/fct_sales", "dbt_segmentation_models": "gold/customer_segments"}
 
 
-def child(scale: float, root: Path, out: Path) -> None:
-    """Run the pipeline like `retail run` and write the figures to `out` (in the child)."""
+@dataclass
+class Figures:
+    case: str
+    wall: float
+    peak_bytes: int
+    run_wall: float
+    steps: dict[str, float]
+    work: dict[str, float]
+    lines: int
+    bronze_rows: int
+    load_before: str
+    load_after: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def overhead(self) -> float:
+        return self.wall - sum(self.work.values())
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants (from /proc; 0 when it is gone)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            resident = int((entry / "statm").read_text().split()[1]) * page
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+        rss[int(entry.name)] = resident
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, []))
+    return total
+
+
+def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, int, int]:
+    """Run `cmd`; returns (wall seconds, peak tree RSS bytes, exit code)."""
+    peak = 0
     started = time.perf_counter()
-    from orchestration.project import refresh_manifest
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        done = threading.Event()
 
-    refresh_manifest()
-    import orchestration.definitions  # noqa: F401  (loading the definitions is startup)
-    from orchestration.assets.raw import raw_run_config
-    from orchestration.runner import run_pipeline
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.2):
+                peak = max(peak, tree_rss(proc.pid))
 
-    startup = time.perf_counter() - started
-    from retail.settings import Settings
-
-    summary = run_pipeline(raw_run_config(scale=scale, seed=42), Settings.from_env(),
-                           root / "logs", progress=False)
-    wall = time.perf_counter() - started
-    peak = max(resource.getrusage(who).ru_maxrss
-               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    keep = ("dagster/row_count", "duration_seconds", "dbt_build_seconds", "batch_rows")
-    out.write_text(json.dumps({
-        "ok": summary.ok, "wall": wall, "startup": startup, "run_wall": summary.wall_seconds,
-        "steps": {s.step: s.seconds for s in summary.steps},
-        "errors": [f"{s.step}: {s.error}" for s in summary.steps if s.error],
-        "metadata": {key: {k: v for k, v in values.items() if k in keep}
-                     for key, values in summary.materializations.items()},
-        "peak_kib": peak}))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = proc.wait()
+        done.set()
+        sampler.join()
+    return time.perf_counter() - started, peak, code
 
 
-def bench(scale: float, root: Path) -> dict:
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    from retail.settings import Settings
-
-    base = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env = {**Settings.rooted_at(root).child_env(base), "DBT_TARGET_PATH": str(root / "dbt-target")}
-    out = root / "figures.json"
-    proc = subprocess.run([sys.executable, __file__, "--child", f"{scale:g}", str(root), str(out)],
-                          env=env, capture_output=True, text=True)
-    if proc.returncode != 0 or not out.exists():
-        sys.exit(f"scale {scale:g} failed:\n{proc.stderr[-4000:]}")
-    figures = json.loads(out.read_text())
-    if not figures["ok"]:
-        sys.exit(f"scale {scale:g}: the run failed: {figures['errors']}")
-    return figures
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def report(scale: float, f: dict) -> None:
-    wall, steps, meta = f["wall"], f["steps"], f["metadata"]
-    by_category = dict.fromkeys(ORDER, 0.0)
+def real_size_extract(root: Path) -> Path:
+    """Scale 1, seed 42, without web events and without the generator's manifest."""
+    folder = root / "erp-extract"
+    subprocess.run([RETAIL, "generate", "--out", str(folder), "--scale", "1", "--seed", "42",
+                    "--force"], check=True, capture_output=True)
+    shutil.rmtree(folder / "source_web")
+    (folder / "manifest.json").unlink()
+    return folder
+
+
+def read_run(home: Path) -> tuple[float, dict[str, float], dict[str, float], int, int]:
+    """From the case's Dagster instance: run wall, step seconds, work seconds, fct_sales lines,
+    bronze rows."""
+    os.environ["DAGSTER_HOME"] = str(home)
+    import dagster as dg
+
+    from orchestration.runner import summarize
+
+    with dg.DagsterInstance.get() as instance:
+        (record,) = instance.get_run_records(limit=1)
+        run_wall = record.end_time - record.start_time
+        summary = summarize(instance, record.dagster_run.run_id, True, run_wall)
+    steps = {s.step: s.seconds for s in summary.steps}
+    meta = summary.materializations
+    work = dict.fromkeys(ORDER, 0.0)
     for step, seconds in steps.items():
+        category = CATEGORIES.get(step, "checks")
+        if category not in ("dbt", "Spark"):
+            work[category] += seconds
+    # dbt's own elapsed time of each build (run_results.json), once per dbt step
+    work["dbt"] = sum({m["dbt_build_seconds"] for k, m in meta.items()
+                       if "dbt_build_seconds" in m})
+    spark = meta.get("segmentation/customer_segments_parquet", {})
+    work["Spark"] = spark.get("export_seconds", 0.0) + spark.get("spark_job_seconds", 0.0)
+    lines = int(meta["gold/fct_sales"]["dagster/row_count"])
+    bronze = sum(int(m.get("batch_rows", 0)) for k, m in meta.items() if k.startswith("bronze/"))
+    return run_wall, steps, work, lines, bronze
+
+
+def bench(case: str, root: Path) -> Figures:
+    folder = root / f"case-{case}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    from retail.settings import Settings
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
+    env = {**Settings.rooted_at(folder).child_env(base),
+           "DBT_TARGET_PATH": str(folder / "dbt-target"),
+           "DAGSTER_HOME": str(folder / "dagster-home")}
+    (folder / "dagster-home").mkdir()
+    if case == "real":
+        cmd = [RETAIL, "run", "--raw", str(real_size_extract(folder)), "--source", "erp"]
+    else:
+        cmd = [RETAIL, "run", "--scale", case]
+    before = load_average()
+    wall, peak, code = run_measured(cmd, env, folder / "run.log")
+    after = load_average()
+    if code != 0:
+        sys.exit(f"case {case}: `{' '.join(cmd)}` exited {code}; see {folder / 'run.log'}")
+    run_wall, steps, work, lines, bronze = read_run(folder / "dagster-home")
+    return Figures(case, wall, peak, run_wall, steps, work, lines, bronze, before, after)
+
+
+def report(f: Figures) -> str:
+    name = "real-size extract, no web events" if f.case == "real" else f"scale {f.case}"
+    out = [f"{name}: wall {f.wall:.1f} s, fct_sales {f.lines:,} lines "
+           f"({f.lines / f.wall:,.0f} lines/s), peak memory {f.peak_bytes / 2**30:.2f} GiB, "
+           f"load {f.load_before} -> {f.load_after}"]
+    by_category = dict.fromkeys(ORDER, 0.0)
+    for step, seconds in f.steps.items():
         by_category[CATEGORIES.get(step, "checks")] += seconds
-    dbt_events = sum(steps[step] - meta[probe]["dbt_build_seconds"]
-                     for step, probe in DBT_PROBES.items() if probe in meta)
-    between = f["run_wall"] - sum(steps.values())
-    lines = meta["gold/fct_sales"]["dagster/row_count"]
-    bronze = sum(m.get("batch_rows", 0) for k, m in meta.items() if k.startswith("bronze/"))
-    print(f"\nscale {scale:g}: wall {wall:.1f} s, fct_sales {lines:,} lines "
-          f"({lines / wall:,.0f} lines/s), peak RSS {f['peak_kib'] / 1024:,.0f} MiB")
-    rows = []
+    out.append(f"  {'step':<12}{'wall s':>9}{'share':>7}{'work s':>9}")
     for name, seconds in by_category.items():
-        rows.append((name, seconds))
-        if name == "dbt":
-            rows.append(("  of which dbt events -> dagster", dbt_events))
-    rows += [("dagster run start + between steps", between),
-             ("startup (dbt parse, load defs)", f["startup"])]
-    for name, seconds in rows:
-        print(f"  {name:<36}{seconds:>8.1f} s{seconds / wall:>6.0%}")
-    print(f"  dagster overhead total              {dbt_events + between + f['startup']:>8.1f} s")
+        out.append(f"  {name:<12}{seconds:>9.1f}{seconds / f.wall:>7.0%}{f.work[name]:>9.1f}")
+    startup = f.wall - f.run_wall
+    out.append(f"  {'startup':<12}{startup:>9.1f}{startup / f.wall:>7.0%}"
+               "   (process start, dbt parse, loading the definitions)")
+    out.append(f"  overhead {f.overhead:.1f} s (wall - work; goal under 5 s)")
     if by_category["ingest"]:
-        print(f"  ingest: {bronze:,} bronze rows, {bronze / by_category['ingest']:,.0f} rows/s")
+        out.append(f"  ingest: {f.bronze_rows:,} bronze rows, "
+                   f"{f.bronze_rows / by_category['ingest']:,.0f} rows/s")
+    if by_category["MongoDB"]:
+        out.append(f"  MongoDB share of the run: {by_category['MongoDB'] / f.wall:.0%} "
+                   "(goal at most 25%)")
+    return "\n".join(out)
+
+
+def record(texts: list[str]) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with RESULTS.open("a") as results:
+        results.write(f"\n### `retail run` (`bench_run.py`), {stamp}, {os.cpu_count()} CPUs\n\n"
+                      "```\n" + "\n\n".join(texts) + "\n```\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--cases", nargs="+", default=["real", "1"],
+                        help="real and/or scales (default: real 1)")
     parser.add_argument("--root", type=Path, default=Path(tempfile.gettempdir()) / "bench-run")
-    parser.add_argument("--child", nargs=3, metavar=("SCALE", "ROOT", "OUT"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--keep", action="store_true", help="keep each case's files")
     args = parser.parse_args()
-    if args.child:
-        scale, root, out = args.child
-        child(float(scale), Path(root), Path(out))
-        return
-    print(f"retail run benchmark, {os.cpu_count()} CPUs (machine shared with other work)")
-    for scale in args.scales:
-        report(scale, bench(scale, args.root / f"scale-{scale:g}"))
+    print(f"retail run benchmark, {os.cpu_count()} CPUs, load average {load_average()}")
+    texts = []
+    for case in args.cases:
+        figures = bench(case, args.root)
+        texts.append(report(figures))
+        print(texts[-1], flush=True)
+        if not args.keep:
+            shutil.rmtree(args.root / f"case-{case}", ignore_errors=True)
+    if not args.no_record:
+        record(texts)
 
 
 if __name__ == "__main__":
