@@ -171,7 +171,7 @@ def test_schedule_and_sensor_have_descriptions(ui) -> None:
     data = ui.query(
         """{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
              ... on RepositoryLocation { repositories {
-               schedules { name description } sensors { name description } } } } } } }""")
+               schedules { name description } sensors { name description } } } } } } } }""")
     [entry] = data["workspaceOrError"]["locationEntries"]
     [repo] = entry["locationOrLoadError"]["repositories"]
     described = {s["name"]: s["description"] for s in repo["schedules"] + repo["sensors"]}
