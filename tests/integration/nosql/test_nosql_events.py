@@ -81,8 +81,8 @@ def test_batch_size_does_not_change_the_result(db: Any, warehouse: Path, mongo: 
 def test_indexes_exist(db: Any, warehouse: Path) -> None:
     sync_events(db, warehouse)
     keys = {tuple(index["key"].keys()) for index in db.events.list_indexes()}
-    assert keys == {("_id",), ("batch_id",), ("session_id", "ts"), ("customer_id", "ts")}
-    # the lookups they serve: a session's clickstream in time order, a customer's events
+    assert keys == {("_id",), ("batch_id",), ("session_id", "ts")}
+    # the lookup it serves: a session's clickstream in time order
     session = db.events.find({"session_id": "s1"}).sort("ts", 1).explain()
     assert "session_id_1_ts_1" in str(session)
 
