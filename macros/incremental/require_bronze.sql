@@ -26,7 +26,7 @@
     / `run` / `test` with one line when the warehouse holds nothing ingested (a new or empty
     file) or was ingested by an older version (bronze without `_batch_seq`); otherwise unit
     tests fail first with "Not able to get columns ... relation doesn't exist". Only when the
-    selection holds a model that reads a source (a base model): a selection downstream of
+    selection holds a model that reads a bronze source (a base model): a selection downstream of
     bronze, such as `--select path:models/marts/segmentation`, needs no bronze. -#}
 {% macro require_ingested_warehouse() -%}
     {%- set reads_bronze = [] -%}
@@ -34,7 +34,8 @@
         {%- for unique_id in selected_resources if unique_id.startswith('model.') -%}
             {%- set node = graph.nodes.get(unique_id) -%}
             {%- for parent in (node.depends_on.nodes if node else []) -%}
-                {%- if parent.startswith('source.') -%}
+                {#- bronze sources only: Spark's Parquet and the MongoDB tables are sources too -#}
+                {%- if parent.startswith('source.') and graph.sources[parent].schema == 'bronze' -%}
                     {%- do reads_bronze.append(unique_id) -%}
                 {%- endif -%}
             {%- endfor -%}

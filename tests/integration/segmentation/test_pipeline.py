@@ -122,6 +122,11 @@ def test_dbt_models_on_the_segments_and_the_duckdb_check(segmented, tmp_path) ->
                            ).fetchone()
         kpi = con.execute("select value_tier, customers, revenue, revenue_share "
                           "from gold.kpi_customer_tiers order by tier_order").fetchall()
+        # every ratio column of the two models, as gold stores it (4 decimal places)
+        ratios = con.execute(
+            "select percentile_rank from gold.customer_segments union all "
+            "select unnest([customer_share, revenue_share, min_percentile_rank]) "
+            "from gold.kpi_customer_tiers").fetchall()
     finally:
         con.close()
     assert rows[0] == result.customers
@@ -131,7 +136,9 @@ def test_dbt_models_on_the_segments_and_the_duckdb_check(segmented, tmp_path) ->
     assert sum(row[2] for row in kpi) == rows[1]
     # shares are rounded to 4 places each, so three of them sum to 1 within 1.5e-4
     assert sum(row[3] for row in kpi) == pytest.approx(1.0, abs=1.5e-4)
-    assert all(row[3] is None or round(row[3], 4) == row[3] for row in kpi)
+    assert len(ratios) == result.customers + 9
+    assert all(r is None or round(r, 4) == r for (r,) in ratios)
+    assert any(r is not None and round(r, 2) != r for (r,) in ratios)  # not all trivial
 
     # The DuckDB check must be able to fail: with other thresholds Spark's tiers disagree.
     with pytest.raises(DbtError, match="assert_segment_tiers_match_duckdb_percentiles"):
