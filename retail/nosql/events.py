@@ -186,19 +186,21 @@ def sync_events(
         keep = 0 if full else _common_prefix(ledger.loads, loads)
         result = SyncResult(loads=len(loads), kept=keep, removed=len(ledger.loads) - keep)
         collection = db[EVENTS]
+        count = ledger.count  # counted once; then what this sync deletes and inserts
         if keep == 0:
             exists = bool(list(db.list_collections(filter={"name": EVENTS})))
             result.reset = exists and (full or not ledger.trusted or bool(ledger.loads))
             if result.reset or not exists:
-                result.deleted = collection.estimated_document_count() if exists else 0
+                result.deleted, count = (count if exists else 0), 0
                 collection.drop()
                 db.create_collection(EVENTS)
         elif result.removed:
             gone = sorted({entry["batch_id"] for entry in ledger.loads[keep:]})
             result.deleted = collection.delete_many({BATCH_FIELD: {"$in": gone}}).deleted_count
+            count -= result.deleted
         mirrored = ledger.loads[:keep]
         if result.reset or result.removed or not ledger.trusted:
-            ledger.record(mirrored)
+            ledger.record(mirrored, count)
         todo = loads[keep:]
         if todo:
             # first valid copies already stored are found by `_id` on insert (a duplicate)
@@ -207,12 +209,13 @@ def sync_events(
                 task = bar.add_task("Syncing events into MongoDB",
                                     total=sum(load.rows for load in todo))
                 for load in todo:
-                    mirrored.append(_load(db, con, load, seen, batch_size, result,
-                                          lambda n: bar.advance(task, n)))
+                    entry = _load(db, con, load, seen, batch_size, result,
+                                  lambda n: bar.advance(task, n))
+                    mirrored.append(entry)
                     result.loaded += 1
-                    ledger.record(mirrored)
+                    ledger.record(mirrored, ledger.count + entry["inserted"])
     finally:
         con.close()
     ensure_event_indexes(db)  # after the writes: on a first load ~2x faster than before them
-    result.documents = collection.estimated_document_count()
+    result.documents = ledger.count
     return result

@@ -22,16 +22,21 @@ LEDGER = "load_ledger"
 _STATE_ID = "events"
 
 
-def _state(db: Any, name: str) -> dict[str, Any]:
-    """A collection's identity and size (`None` uuid when the server does not report one)."""
+def _state(db: Any, name: str, count: int | None = None) -> dict[str, Any]:
+    """A collection's identity and size (`None` uuid when the server does not report one).
+
+    `count`: the size the caller knows it left (a sync counts what it deletes and inserts):
+    the embedded server counts by reading every document (~11 µs each), so a sync asks once.
+    """
     info = next(iter(db.list_collections(filter={"name": name})), None)
     uuid = (info or {}).get("info", {}).get("uuid")
-    count = db[name].estimated_document_count() if info else 0
-    return {"uuid": uuid, "count": count}
+    if count is None:
+        count = db[name].estimated_document_count() if info else 0
+    return {"uuid": uuid, "count": count if info else 0}
 
 
-def _events_state(db: Any) -> dict[str, Any]:
-    return _state(db, _STATE_ID)
+def _events_state(db: Any, count: int | None = None) -> dict[str, Any]:
+    return _state(db, _STATE_ID, count)
 
 
 def recorded_build(db: Any, name: str, fingerprint: str) -> bool:
@@ -60,12 +65,15 @@ class EventLedger:
         # the recorded loads are all in `events` only if nothing else touched it since
         self.trusted = state["uuid"] is not None and record.get("state") == state
         self.loads: list[dict[str, Any]] = list(record.get("loads", [])) if self.trusted else []
+        self.count: int = state["count"]  # documents in `events`, as the sync changes them
 
-    def record(self, loads: list[dict[str, Any]]) -> None:
-        """Remember that `events`, as it now is, mirrors exactly `loads` (in batch order)."""
+    def record(self, loads: list[dict[str, Any]], count: int) -> None:
+        """Remember that `events`, as it now is, holds `count` documents and mirrors exactly
+        `loads` (in batch order)."""
         self.loads = list(loads)
+        self.count = count
         self._db[LEDGER].replace_one(
             {"_id": _STATE_ID},
-            {"_id": _STATE_ID, "source": "bronze.web_events", "state": _events_state(self._db),
-             "loads": self.loads},
+            {"_id": _STATE_ID, "source": "bronze.web_events",
+             "state": _events_state(self._db, count), "loads": self.loads},
             upsert=True)
