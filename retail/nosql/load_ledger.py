@@ -48,10 +48,12 @@ def recorded_build(db: Any, name: str, fingerprint: str) -> bool:
     return state["uuid"] is not None and record.get("state") == state
 
 
-def record_build(db: Any, name: str, fingerprint: str) -> None:
-    """Remember that collection `name`, as it now is, was built with this fingerprint."""
+def record_build(db: Any, name: str, fingerprint: str, count: int | None = None) -> None:
+    """Remember that collection `name`, as it now is (`count` documents, when the caller knows
+    it), was built with this fingerprint."""
     db[LEDGER].replace_one(
-        {"_id": name}, {"_id": name, "fingerprint": fingerprint, "state": _state(db, name)},
+        {"_id": name},
+        {"_id": name, "fingerprint": fingerprint, "state": _state(db, name, count)},
         upsert=True)
 
 

@@ -155,5 +155,5 @@ def build_customer_profiles(
         con.close()
     _create_indexes(staging)
     staging.rename(PROFILES, dropTarget=True)
-    record_build(db, PROFILES, fingerprint)
+    record_build(db, PROFILES, fingerprint, written)
     return written
