@@ -8,8 +8,9 @@ data, exports, dbt target and Dagster home under --root; nothing is reused. Case
            with `retail run --raw DIR --source erp`
   1, 10, 100   `retail run --scale S` (generation included)
 
-The run is recorded in the case's DAGSTER_HOME; its event log gives each step's time and the
-work inside it. Figures per case:
+Like `retail run` by default, the run uses Dagster's in-memory instance (no DAGSTER_HOME); its
+record (`run-<id>.json` beside the run log) gives each step's time and the work inside it.
+Figures per case:
 
   wall           the command's wall time, from process start to exit
   peak memory    the largest sum of RSS over the command's process tree (the run itself, dbt,
@@ -32,6 +33,7 @@ case) unless --no-record.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -138,26 +140,18 @@ def real_size_extract(root: Path) -> Path:
     return folder
 
 
-def read_run(home: Path) -> tuple[float, dict[str, float], dict[str, float], int, int]:
-    """From the case's Dagster instance: run wall, step seconds, work seconds, fct_sales lines,
-    bronze rows."""
-    os.environ["DAGSTER_HOME"] = str(home)
-    import dagster as dg
-
-    from orchestration.runner import summarize
-
-    with dg.DagsterInstance.get() as instance:
-        (record,) = instance.get_run_records(limit=1)
-        run_wall = record.end_time - record.start_time
-        summary = summarize(instance, record.dagster_run.run_id, True, run_wall)
-    steps = {s.step: s.seconds for s in summary.steps}
-    meta = summary.materializations
+def read_run(logs: Path) -> tuple[float, dict[str, float], dict[str, float], int, int]:
+    """From the run's record (`run-<id>.json` beside its log): run wall, step seconds, work
+    seconds, fct_sales lines, bronze rows."""
+    (record_file,) = logs.glob("run-*.json")
+    record = json.loads(record_file.read_text())
+    steps = {s["step"]: s["seconds"] for s in record["steps"]}
+    meta = record["materializations"]
     work = dict.fromkeys(ORDER, 0.0)
     for step, seconds in steps.items():
         category = CATEGORIES.get(step, "checks")
         if category not in ("dbt", "Spark"):
             work[category] += seconds
-    # dbt's own elapsed time of each build (run_results.json), once per dbt step
     builds = {(m["dbt_build_seconds"], m["dbt_elapsed_seconds"]) for m in meta.values()
               if "dbt_elapsed_seconds" in m}  # the same pair on every asset of one dbt step
     work["dbt"] = sum(elapsed for _, elapsed in builds)
@@ -165,7 +159,7 @@ def read_run(home: Path) -> tuple[float, dict[str, float], dict[str, float], int
     work["Spark"] = spark.get("export_seconds", 0.0) + spark.get("spark_job_seconds", 0.0)
     lines = int(meta["gold/fct_sales"]["dagster/row_count"])
     bronze = sum(int(m.get("batch_rows", 0)) for k, m in meta.items() if k.startswith("bronze/"))
-    return run_wall, steps, work, lines, bronze
+    return record["wall_seconds"], steps, work, lines, bronze
 
 
 def bench(case: str, root: Path) -> Figures:
@@ -175,10 +169,8 @@ def bench(case: str, root: Path) -> Figures:
     from retail.settings import Settings
 
     base = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env = {**Settings.rooted_at(folder).child_env(base),
-           "DBT_TARGET_PATH": str(folder / "dbt-target"),
-           "DAGSTER_HOME": str(folder / "dagster-home")}
-    (folder / "dagster-home").mkdir()
+    settings = Settings.rooted_at(folder)
+    env = {**settings.child_env(base), "DBT_TARGET_PATH": str(folder / "dbt-target")}
     if case == "real":
         cmd = [RETAIL, "run", "--raw", str(real_size_extract(folder)), "--source", "erp"]
     else:
@@ -188,7 +180,7 @@ def bench(case: str, root: Path) -> Figures:
     after = load_average()
     if code != 0:
         sys.exit(f"case {case}: `{' '.join(cmd)}` exited {code}; see {folder / 'run.log'}")
-    run_wall, steps, work, lines, bronze = read_run(folder / "dagster-home")
+    run_wall, steps, work, lines, bronze = read_run(settings.data_dir / "logs")
     return Figures(case, wall, peak, run_wall, steps, work, lines, bronze, before, after)
 
 

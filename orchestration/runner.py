@@ -8,6 +8,7 @@ these runs), otherwise an ephemeral one that disappears with the process.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +132,8 @@ def run_pipeline(
     failed step.
 
     Tool output written to stdout during the run (dbt's log) goes to `log_dir/run-<id>.log`
-    (default: `<settings.data_dir>/logs`); with `progress`, one line per finished step goes to
-    stderr.
+    (default: `<settings.data_dir>/logs`), the summary to `run-<id>.json` beside it; with
+    `progress`, one line per finished step goes to stderr.
     """
     from orchestration.definitions import build_definitions
 
@@ -160,7 +161,26 @@ def run_pipeline(
     summary.steps += [StepOutcome(node.name, "not run", 0.0)
                       for node in job.graph.nodes if node.name not in ran]
     summary.log_file = log_file
+    write_record(summary, log_file.with_suffix(".json"))
     return summary
+
+
+def write_record(summary: RunSummary, path: Path) -> None:
+    """The run's summary as JSON beside its log, for scripts (CI, benchmarks/bench_run.py):
+    steps, checks, gold row counts and each asset's scalar metadata (durations, counts)."""
+    record: dict[str, Any] = {
+        "run_id": summary.run_id, "success": summary.success, "ok": summary.ok,
+        "wall_seconds": round(summary.wall_seconds, 3), "log_file": str(summary.log_file),
+        "steps": [asdict(step) for step in summary.steps],
+        "checks": [asdict(check) for check in summary.checks],
+        "gold_rows": summary.gold_rows,
+    }
+    record["materializations"] = {
+        key: {name: value for name, value in values.items()
+              if isinstance(value, str | int | float | bool) and len(str(value)) <= 200}
+        for key, values in summary.materializations.items()
+    }
+    path.write_text(json.dumps(record, indent=1))
 
 
 def release_spark_gateway(timeout: float = 10.0) -> None:

@@ -5,6 +5,7 @@ empty; the exports then hold those tables as header-only CSVs.
 """
 
 import csv
+import json
 import re
 import shutil
 from pathlib import Path
@@ -37,6 +38,15 @@ def test_retail_run_raw_without_optional_files(tiny_extract, tmp_path: Path, run
     assert "skipped gold/fct_sales:gold_matches_extract_truth: no manifest truth" in out.stdout
     # nothing of DuckDB's (or the Spark step's) outlives the run at interpreter exit
     assert "nanobind: leaked" not in out.stderr, out.stderr[-3000:]
+    # the run's record beside its log: the same steps, checks and row counts the summary shows
+    (record_file,) = (settings.data_dir / "logs").glob("run-*.json")
+    record = json.loads(record_file.read_text())
+    assert record["success"] and record["log_file"].endswith(".log")
+    assert {s["step"]: s["status"] for s in record["steps"]}["dbt_models"] == "success"
+    skipped = [c["check"] for c in record["checks"] if c["skipped"]]
+    assert skipped == ["gold/fct_sales:gold_matches_extract_truth"]
+    assert record["gold_rows"]["fct_sales"] == tiny_extract.manifest["truth"]["order_lines"]
+    assert record["materializations"]["gold/fct_sales"]["dbt_elapsed_seconds"] > 0
 
     truth = tiny_extract.manifest["truth"]
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
