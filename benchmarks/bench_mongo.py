@@ -22,6 +22,8 @@ a shared machine it varies far less than the wall time.
 Large scales (> 1) try only the best batch size of the smallest scale plus the default, unless
 --all-batch-sizes is given: SecantusDB is pure Python and a scale-10 load takes minutes.
 Timings on a shared machine vary: the load average is printed with the figures.
+`documents` of the events rows counts EVENTS (stored as session bucket documents, see
+`retail.nosql.events`); docs/s is events/s there.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def child(scale: float, seed: int, folder: Path, sizes: list[int], profile_sizes
                 result = sync_events(db, settings.duckdb_path, batch_size=size, progress=False)
                 seconds = time.perf_counter() - started
                 runs.append({"what": f"events load ({mode})", "batch": size,
-                             "docs": result.inserted, "seconds": seconds,
+                             "docs": result.inserted, "buckets": result.buckets,
+                             "seconds": seconds,
                              "cpu": time.process_time() - cpu})
         best = max((r for r in runs if r["what"].startswith("events")),
                    key=lambda r: r["docs"] / r["seconds"])
@@ -177,7 +180,8 @@ def main() -> None:
                 for what in ("events load", "profiles build", "aggregations", "check")]
         print(f"{scale:>5g} whole step (first events load + profiles build + aggregations + "
               f"check): {sum(r['seconds'] for r in step):.1f} s wall, "
-              f"{sum(r.get('cpu', 0.0) for r in step):.1f} s cpu")
+              f"{sum(r.get('cpu', 0.0) for r in step):.1f} s cpu; events in "
+              f"{step[0].get('buckets', 0):,} session bucket documents")
         print(f"{scale:>5g} peak RSS {report['peak_rss_mb']:,.0f} MB "
               f"(client + embedded server, one process); load average now "
               f"{os.getloadavg()[0]:.1f}")

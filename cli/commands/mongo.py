@@ -21,9 +21,10 @@ $RETAIL_DATA_DIR/mongodb) unless MONGODB_URI names a real MongoDB.
   retail mongo check       MongoDB funnel / views == the dbt models?
   retail mongo sync        all of the above, in that order
 
-`events` follows the warehouse batch by batch: a batch ingested again replaces its events, a
-batch removed from bronze takes its events away, another warehouse (RETAIL_DUCKDB_PATH)
-replaces them all; an unchanged warehouse sends nothing.
+`events` holds the valid web events grouped by session (one document per batch and session,
+at most 500 events each). It follows the warehouse batch by batch: a batch ingested again
+replaces its events, a batch removed from bronze takes its events away, another warehouse
+(RETAIL_DUCKDB_PATH) replaces them all; an unchanged warehouse sends nothing.
 
 Exit status: 0 on success, 1 when the check finds a difference or MongoDB is unreachable,
 2 on bad input, 3 when the warehouse is locked.
@@ -57,13 +58,13 @@ def _events(db: Any, duckdb_path: Path, batch_size: int | None, full: bool = Fal
     result = sync_events(db, duckdb_path, full=full, **options)
     if result.unchanged:
         print(f"events: up to date ({result.loads} load(s) of web events in the warehouse, "
-              f"{result.documents} documents)")
+              f"{result.documents} events in {result.buckets} session bucket(s))")
         return
     how = "reloaded from scratch" if result.reset else (
         f"{result.kept} kept, {result.removed} removed")
     print(f"events: {result.loads} load(s) in the warehouse: {how}, {result.loaded} loaded; "
-          f"{result.deleted} documents deleted, {result.inserted} inserted, "
-          f"{result.documents} in `events`")
+          f"{result.deleted} events deleted, {result.inserted} inserted, "
+          f"{result.documents} in `events` ({result.buckets} session bucket(s))")
     if result.lines:
         print(f"events: {result.lines} lines read, {result.valid} valid, rejected "
               f"{result.rejected()}: {result.malformed} malformed, {result.missing_event_id} "

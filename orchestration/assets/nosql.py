@@ -35,7 +35,8 @@ def _outs() -> dict[str, dg.AssetOut]:
     outs = {
         "events": dg.AssetOut(key=EVENTS_KEY, kinds={"mongodb"},
                               description="MongoDB `events`: the warehouse's valid web events "
-                                          "(bronze.web_events, by silver's rules)."),
+                                          "(bronze.web_events, by silver's rules), one "
+                                          "bucket document per batch and session."),
         "customer_profiles": dg.AssetOut(
             key=PROFILES_KEY, kinds={"mongodb"},
             description="MongoDB `customer_profiles`: one customer-360 document per customer."),

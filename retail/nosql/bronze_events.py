@@ -7,9 +7,10 @@ by `_batch_seq` (the warehouse's ingestion sequence, kept when a batch is ingest
 by time. Bronze keeps every line of the file (blank lines excepted), numbered by `_source_row`,
 with its fields extracted as text.
 
-The lines are typed HERE, in DuckDB, with silver's expressions (`base_web__events`: `clean_text`,
-`parse_integer`, `try_cast(... as timestamptz)`, the rejection reasons), not re-parsed in
-Python: the same engine gives the same values by construction, and it is ~30x faster than
+The lines are typed and deduplicated HERE, in DuckDB, with silver's expressions
+(`base_web__events`: `clean_text`, `parse_integer`, `try_cast(... as timestamptz)`, the
+rejection reasons and the first copy of an event_id), not re-parsed in Python:
+the same engine gives the same values by construction, and it is ~30x faster than
 `json.loads` per line (which was the largest client-side cost of a sync).
 """
 
@@ -27,9 +28,6 @@ TABLE = "bronze.web_events"
 EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "checkout_start", "payment_attempt",
                "purchase")  # the seed web_event_types
 TEXT_FIELDS = ("session_id", "product_key", "order_number", "device", "page_url")
-# the columns of a typed line, in `typed_lines` order
-TYPED_COLUMNS = ("source_line", "rejection", "_id", *TEXT_FIELDS, "event_type", "payment_status",
-                 "customer_id", "ts")
 
 
 def _clean(column: str) -> str:
@@ -39,7 +37,8 @@ def _clean(column: str) -> str:
 
 _TYPED_SQL = f"""
     select
-        _source_row,
+        loads.ordinal,
+        lines._source_row as source_line,
         case
             when event_id is null and starts_with(_raw_line, chr(1) || 'truncated: line of ')
                 then 'malformed'
@@ -55,10 +54,33 @@ _TYPED_SQL = f"""
         lower({_clean("payment_status")}) as payment_status,
         try_cast({_clean("customer_id")} as integer) as customer_id,
         try_cast({_clean("ts")} as timestamptz) as ts,
-        event_type as raw_event_type
-    from {TABLE}
-    where _batch_id = ? and epoch_us(_ingested_at) = ?
-    order by _source_row
+        lines.event_type as raw_event_type
+    from {TABLE} as lines
+    join loads on loads.batch_id = lines._batch_id
+        and loads.ingested_at_us = epoch_us(lines._ingested_at)
+"""
+# every line of every load, typed; a valid line that is not the first valid copy of its
+# event_id (in load order, then line order: silver's `_batch_seq, _source_row`) is a duplicate
+_STAGED_SQL = f"""
+    create or replace temp table {{table}} as
+    with
+    loads as (
+        select unnest(?::varchar[]) as batch_id, unnest(?::bigint[]) as ingested_at_us,
+            unnest(?::integer[]) as ordinal
+    ),
+    typed as ({_TYPED_SQL}),
+    ranked as (
+        select *,
+            row_number() over (
+                partition by event_id, rejection is null order by ordinal, source_line
+            ) as copy_rank
+        from typed
+    )
+    select * exclude (copy_rank, rejection),
+        case when rejection is null and copy_rank > 1 then 'duplicate_event_id'
+            else rejection end as rejection
+    from ranked
+    where ordinal >= ?
 """
 
 
@@ -98,13 +120,51 @@ def warehouse_loads(con: Any, duckdb_path: Path) -> list[Load]:
             for batch_id, seq_value, at, count in rows]
 
 
-def typed_lines(con: Any, load: Load, chunk_rows: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The load's lines typed by silver's rules, in line order, `chunk_rows` at a time.
+STAGED = "retail_events_to_load"
 
-    Each row: the `TYPED_COLUMNS` (source line, rejection kind or None, then the document's
-    fields), then the raw event type (for the message of an unknown one). `con` must use the
-    UTC time zone (`gold_io.read_only`) so naive timestamps read as UTC, as in silver.
+
+def stage_lines(con: Any, loads: list[Load], first: int) -> str:
+    """Type every line of `loads` (all the warehouse holds, in batch order) and keep, in temp
+    table `STAGED`, those of `loads[first:]` with their load's index as `ordinal`.
+
+    Its `rejection` is silver's reason kind, or 'duplicate_event_id' for a valid line whose
+    event_id has an earlier valid copy in ANY load (the kept loads' documents hold those), or
+    NULL: the line is the first valid copy, a row of `stg_web__events`, to be inserted. So
+    a sync needs no lookup in MongoDB to deduplicate. `con` must use the UTC time zone
+    (`gold_io.read_only`) so naive timestamps read as UTC, as in silver.
     """
-    result = con.execute(_TYPED_SQL, [load.batch_id, load.ingested_at_us])
+    con.execute(_STAGED_SQL.format(table=STAGED), [
+        [load.batch_id for load in loads], [load.ingested_at_us for load in loads],
+        list(range(len(loads))), first])
+    return STAGED
+
+
+# a valid staged line, as `valid_lines` yields it
+VALID_COLUMNS = ("ordinal", "source_line", "event_id", *TEXT_FIELDS, "event_type",
+                 "payment_status", "customer_id", "ts")
+
+
+def line_counts(con: Any) -> dict[tuple[int, str | None], int]:
+    """Staged lines per (load ordinal, rejection kind or None for a line to insert)."""
+    rows = con.execute(f"select ordinal, rejection, count(*) from {STAGED} group by all")
+    return {(ordinal, kind): count for ordinal, kind, count in rows.fetchall()}
+
+
+def first_problems(con: Any, limit: int) -> list[tuple[Any, ...]]:
+    """The first rejected staged lines in load then line order: (ordinal, line, kind,
+    event_id, raw event type)."""
+    return con.execute(f"""
+        select ordinal, source_line, rejection, event_id, raw_event_type from {STAGED}
+        where rejection is not null order by ordinal, source_line limit {int(limit)}
+    """).fetchall()
+
+
+def valid_lines(con: Any, chunk_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The lines to insert (`VALID_COLUMNS`), by load, then session (no session first), then
+    time (none last), then line: the order of the bucket documents and of their events."""
+    result = con.execute(f"""
+        select {", ".join(VALID_COLUMNS)} from {STAGED} where rejection is null
+        order by ordinal, session_id nulls first, ts nulls last, source_line
+    """)
     while chunk := result.fetchmany(chunk_rows):
         yield chunk

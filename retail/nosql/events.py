@@ -8,11 +8,21 @@ loads are deleted and the warehouse's remaining loads are loaded in order. When 
 (another warehouse, a fresh one, or a ledger that no longer describes `events`) the collection
 is dropped and loaded from scratch. An unchanged warehouse re-sends nothing.
 
-One document per valid event, `_id` = event_id, typed by DuckDB with silver's expressions
-(`bronze_events.typed_lines`, `base_web__events`): the first valid copy of an event_id wins, in
-batch order then line order, so the documents are the rows of `stg_web__events`. Each
-document records its batch (`batch_id`) and bronze line (`source_line`); deleting a batch's
-documents uses the `batch_id` index.
+The bucket pattern (MongoDB's schema design guidance for clickstreams): one document per
+(load, session), split into chunks of at most `BUCKET_EVENTS` events, `_id` = {batch, load,
+session, chunk}. A bucket carries `batch_id`, `session_id`, `customer_id` (when all its events
+share it; otherwise each event has its own), `first_ts` / `last_ts`, `n` and `events`: the
+event sub-documents (`event_id`, `event_type`, `product_key`, `order_number`,
+`payment_status`, `ts`, `device`, `page_url`, `source_line`), in time then line order. Why: on
+the embedded server every document costs ~50 µs to insert and 35-50 µs per index, so a
+document per event made the load most of the step; a session holds a few to a few dozen events.
+
+The events are typed and deduplicated by DuckDB with silver's expressions
+(`bronze_events.stage_lines`, `base_web__events`): the first valid copy of an event_id over ALL
+loads bronze holds wins, in batch order then line order, so the events are the rows of
+`stg_web__events`. Since the kept loads are a prefix, their documents hold the earlier first
+copies: a sync inserts the first copies lying in the loads it (re)loads and needs no lookup.
+Deleting a batch's documents uses the `batch_id` index.
 """
 
 from __future__ import annotations
@@ -22,19 +32,30 @@ from pathlib import Path
 from typing import Any
 
 from retail.errors import RetailError
-from retail.nosql.bronze_events import TYPED_COLUMNS, Load, typed_lines, warehouse_loads
+from retail.nosql.bronze_events import (
+    VALID_COLUMNS,
+    Load,
+    first_problems,
+    line_counts,
+    stage_lines,
+    valid_lines,
+    warehouse_loads,
+)
 from retail.nosql.gold_io import read_only
 from retail.nosql.load_ledger import EventLedger
 from retail.progress import progress_bar
 
 EVENTS = "events"
 BATCH_FIELD = "batch_id"
-# a batch's documents (the sync's delete) and a session's clickstream in time order; the
+# a batch's documents (the sync's delete) and a session's buckets in time order; the
 # aggregations scan every event and need none, a customer's view is `customer_profiles`
-INDEXES: tuple[tuple[str, ...], ...] = ((BATCH_FIELD,), ("session_id", "ts"))
-DEFAULT_BATCH_SIZE = 2000
+INDEXES: tuple[tuple[str, ...], ...] = ((BATCH_FIELD,), ("session_id", "first_ts"))
+BUCKET_EVENTS = 500  # at most this many events per bucket document (MongoDB's 16 MB limit)
+DEFAULT_BATCH_SIZE = 2000  # events per bulk write (whole buckets)
 COUNTERS = ("lines", "valid", "inserted", "malformed", "missing_event_id", "unknown_event_type",
             "duplicate_event_id")
+# the fields of an event sub-document, in `bronze_events.VALID_COLUMNS` order
+_EVENT_FIELDS = tuple(name for name in VALID_COLUMNS[2:] if name != "session_id")
 
 
 @dataclass
@@ -47,15 +68,16 @@ class SyncResult:
     removed: int = 0  # mirrored loads whose documents were deleted (gone, changed, or after)
     loaded: int = 0  # loads loaded by this sync
     reset: bool = False  # `events` was dropped and loaded from scratch
-    deleted: int = 0  # documents deleted (by batch, or by the drop)
+    deleted: int = 0  # events deleted (by batch, or by the drop)
     lines: int = 0
     valid: int = 0
     inserted: int = 0
     malformed: int = 0
     missing_event_id: int = 0
     unknown_event_type: int = 0
-    duplicate_event_id: int = 0  # an earlier valid copy was kept (in MongoDB or this sync)
-    documents: int = 0  # documents `events` holds after the sync
+    duplicate_event_id: int = 0  # an earlier valid copy, in this load or an earlier one, is kept
+    documents: int = 0  # events `events` holds after the sync (in its buckets)
+    buckets: int = 0  # bucket documents `events` holds after the sync
     first_problems: list[str] = field(default_factory=list)
 
     def rejected(self) -> int:
@@ -74,11 +96,11 @@ class SyncResult:
 
 
 def ensure_event_indexes(db: Any) -> None:
-    """Secondary indexes for deleting by batch and for the clickstream lookups (idempotent).
+    """Secondary indexes for deleting by batch and for a session's buckets (idempotent).
 
     Few on purpose: on the embedded server an index built after the load costs 35-50 µs of
-    pure Python per document (more than inserting it), so six single-field indexes were ~80%
-    of a first load's time. Built after the writes: maintained during them costs twice that.
+    pure Python per document (more than inserting it). Built after the writes: maintained
+    during them costs twice that. One entry per bucket, not per event.
     """
     for fields in INDEXES:
         db[EVENTS].create_index([(name, 1) for name in fields])
@@ -102,70 +124,131 @@ def _common_prefix(mirrored: list[dict[str, Any]], loads: list[Load]) -> int:
     return keep
 
 
-def _insert(db: Any, batch: list[dict[str, Any]], counts: dict[str, int]) -> None:
-    """Insert-if-absent (unordered): an `_id` already stored is a later copy, a duplicate."""
+def _insert(db: Any, buckets: list[dict[str, Any]]) -> None:
+    """Insert whole buckets; their ids are new by construction, so any error is a failure."""
     from pymongo.errors import BulkWriteError
 
-    if not batch:
+    if not buckets:
         return
     try:
-        inserted = db[EVENTS].insert_many(batch, ordered=False).inserted_ids
-        stored = len(inserted)
+        db[EVENTS].insert_many(buckets, ordered=True)
     except BulkWriteError as exc:
-        other = [error for error in exc.details["writeErrors"] if error.get("code") != 11000]
-        if other:
-            raise RetailError(f"MongoDB rejected {len(other)} event(s) in a batch of "
-                              f"{len(batch)}: {other[0].get('errmsg')}") from None
-        stored = exc.details.get("nInserted", 0)
-    counts["inserted"] += stored
-    counts["valid"] -= len(batch) - stored  # refused copies are duplicates, not valid events
-    counts["duplicate_event_id"] += len(batch) - stored
-    batch.clear()
+        errors = exc.details["writeErrors"]
+        raise RetailError(f"MongoDB rejected {len(errors)} of {len(buckets)} event bucket(s): "
+                          f"{errors[0].get('errmsg')}") from None
+    buckets.clear()
 
 
 _PROBLEMS = {"malformed": "malformed JSON line", "missing_event_id": "event without an event_id"}
 
 
-def _problem(kind: str, row: tuple[Any, ...]) -> str:
+def _problem(kind: str, event_id: str | None, raw_type: str | None) -> str:
     if kind == "unknown_event_type":
-        return f"unknown event type {row[-1]!r}"
+        return f"unknown event type {raw_type!r}"
     if kind == "duplicate_event_id":
-        return f"duplicate event_id {row[2]}"
+        return f"duplicate event_id {event_id}"
     return _PROBLEMS[kind]
 
 
-def _load(db: Any, con: Any, load: Load, seen: set[str], batch_size: int,
-          result: SyncResult, advance: Any) -> dict[str, Any]:
-    """Type and insert one load's lines; returns its ledger entry (key and counters)."""
-    counts = dict.fromkeys(COUNTERS, 0)
-    batch: list[dict[str, Any]] = []
-    fields = TYPED_COLUMNS[2:]
-    for chunk in typed_lines(con, load, batch_size):
-        counts["lines"] += len(chunk)
-        for row in chunk:
-            kind = row[1]
-            if kind is None and row[2] in seen:
-                kind = "duplicate_event_id"
-            if kind is not None:
-                counts[kind] += 1
-                if len(result.first_problems) < 5:
-                    result.first_problems.append(
-                        f"batch {load.batch_id}, line {row[0]}: {_problem(kind, row)}")
-                continue
-            seen.add(row[2])
-            document = dict(zip(fields, row[2:-1], strict=True))
-            document[BATCH_FIELD] = load.batch_id
-            document["source_line"] = row[0]
-            batch.append(document)
-            if len(batch) >= batch_size:
-                counts["valid"] += len(batch)
-                _insert(db, batch, counts)
-        advance(len(chunk))
-    counts["valid"] += len(batch)
-    _insert(db, batch, counts)
-    for name in COUNTERS:
-        setattr(result, name, getattr(result, name) + counts[name])
-    return {**asdict(load), **counts}
+def _bucket(load: Load, session: str | None, chunk: int,
+            rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """One bucket document from its valid lines (`VALID_COLUMNS`, in bucket order)."""
+    events = [dict(zip(_EVENT_FIELDS, (row[2], *row[4:]), strict=True)) | {
+        "source_line": row[1]} for row in rows]
+    customers = {event["customer_id"] for event in events}
+    bucket: dict[str, Any] = {
+        "_id": {"batch": load.batch_id, "load": load.ingested_at_us, "session": session,
+                "chunk": chunk},
+        BATCH_FIELD: load.batch_id, "session_id": session}
+    if len(customers) == 1:
+        bucket["customer_id"] = customers.pop()
+        for event in events:
+            del event["customer_id"]
+    stamps = [event["ts"] for event in events if event["ts"] is not None]
+    bucket.update(first_ts=min(stamps, default=None), last_ts=max(stamps, default=None),
+                  n=len(events), events=events)
+    return bucket
+
+
+def _buckets(con: Any, loads: list[Load], batch_size: int) -> Any:
+    """(load ordinal, bucket) for every valid staged line, in load order."""
+    current: tuple[int, str | None] | None = None
+    rows: list[tuple[Any, ...]] = []
+    chunk = 0
+    for lines in valid_lines(con, batch_size):
+        for row in lines:
+            key = (row[0], row[3])
+            if key != current or len(rows) >= BUCKET_EVENTS:
+                if rows:
+                    yield current[0], _bucket(loads[current[0]], current[1], chunk, rows)
+                chunk = chunk + 1 if key == current else 0
+                current, rows = key, []
+            rows.append(row)
+    if rows:
+        yield current[0], _bucket(loads[current[0]], current[1], chunk, rows)
+
+
+def _events_in(db: Any) -> int:
+    """Events in `events` whatever its state (an untrusted ledger): one pass over it."""
+    total = next(iter(db[EVENTS].aggregate([
+        {"$group": {"_id": None, "n": {"$sum": {"$ifNull": ["$n", 1]}}}}])), {})
+    return int(total.get("n", 0))
+
+
+def _mirrored_events(loads: list[dict[str, Any]]) -> int:
+    return sum(int(entry.get("inserted", 0)) for entry in loads)
+
+
+def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
+              result: SyncResult, ledger: EventLedger, mirrored: list[dict[str, Any]],
+              progress: bool | None) -> None:
+    """Stage and insert `loads[keep:]`, recording each load in the ledger once inserted."""
+    stage_lines(con, loads, keep)
+    counts = line_counts(con)
+    result.first_problems.extend(
+        f"batch {loads[ordinal].batch_id}, line {line}: {_problem(kind, event_id, raw)}"
+        for ordinal, line, kind, event_id, raw in first_problems(con, 5))
+    entries: dict[int, dict[str, Any]] = {}
+    for ordinal in range(keep, len(loads)):
+        per = {kind: n for (at, kind), n in counts.items() if at == ordinal}
+        entry = dict.fromkeys(COUNTERS, 0)
+        entry.update({kind: n for kind, n in per.items() if kind is not None},
+                     lines=sum(per.values()), valid=per.get(None, 0),
+                     inserted=per.get(None, 0))
+        entries[ordinal] = {**asdict(loads[ordinal]), **entry, "buckets": 0}
+    pending: list[dict[str, Any]] = []
+    state = {"events": 0, "buckets": ledger.count, "done": keep}  # done: loads fully inserted
+
+    def flush() -> None:
+        state["buckets"] += len(pending)
+        state["events"] = 0
+        _insert(db, pending)
+
+    def finish(upto: int) -> None:  # loads before `upto` are all in MongoDB: record them
+        while state["done"] < upto:
+            mirrored.append(entries[state["done"]])
+            result.loaded += 1
+            ledger.record(mirrored, state["buckets"])
+            bar.advance(task, loads[state["done"]].rows)
+            state["done"] += 1
+
+    with progress_bar(progress) as bar:
+        task = bar.add_task("Syncing events into MongoDB",
+                            total=sum(load.rows for load in loads[keep:]))
+        for ordinal, bucket in _buckets(con, loads, batch_size):
+            if ordinal > state["done"]:
+                flush()
+                finish(ordinal)
+            pending.append(bucket)
+            entries[ordinal]["buckets"] += 1
+            state["events"] += bucket["n"]
+            if state["events"] >= batch_size:
+                flush()
+        flush()
+        finish(len(loads))
+    for entry in entries.values():
+        for name in COUNTERS:
+            setattr(result, name, getattr(result, name) + entry[name])
 
 
 def sync_events(
@@ -191,31 +274,24 @@ def sync_events(
             exists = bool(list(db.list_collections(filter={"name": EVENTS})))
             result.reset = exists and (full or not ledger.trusted or bool(ledger.loads))
             if result.reset or not exists:
-                result.deleted, count = (count if exists else 0), 0
+                if exists:
+                    result.deleted = (_mirrored_events(ledger.loads) if ledger.trusted
+                                      else _events_in(db))
+                count = 0
                 collection.drop()
                 db.create_collection(EVENTS)
         elif result.removed:
             gone = sorted({entry["batch_id"] for entry in ledger.loads[keep:]})
-            result.deleted = collection.delete_many({BATCH_FIELD: {"$in": gone}}).deleted_count
-            count -= result.deleted
+            count -= collection.delete_many({BATCH_FIELD: {"$in": gone}}).deleted_count
+            result.deleted = _mirrored_events(ledger.loads[keep:])
         mirrored = ledger.loads[:keep]
         if result.reset or result.removed or not ledger.trusted:
             ledger.record(mirrored, count)
-        todo = loads[keep:]
-        if todo:
-            # first valid copies already stored are found by `_id` on insert (a duplicate)
-            seen: set[str] = set()
-            with progress_bar(progress) as bar:
-                task = bar.add_task("Syncing events into MongoDB",
-                                    total=sum(load.rows for load in todo))
-                for load in todo:
-                    entry = _load(db, con, load, seen, batch_size, result,
-                                  lambda n: bar.advance(task, n))
-                    mirrored.append(entry)
-                    result.loaded += 1
-                    ledger.record(mirrored, ledger.count + entry["inserted"])
+        if loads[keep:]:
+            _load_all(db, con, loads, keep, batch_size, result, ledger, mirrored, progress)
     finally:
         con.close()
     ensure_event_indexes(db)  # after the writes: on a first load ~2x faster than before them
-    result.documents = ledger.count
+    result.documents = _mirrored_events(ledger.loads)
+    result.buckets = ledger.count
     return result

@@ -9,7 +9,8 @@ mid-sync, a document deleted by hand, a dropped collection) makes the next sync 
 
 `events` (`EventLedger`): the warehouse loads it mirrors, in batch order, each as
 {batch_id, batch_seq, ingested_at_us, rows, lines, valid, inserted, malformed,
-missing_event_id, unknown_event_type, duplicate_event_id} (see `bronze_events.Load`).
+missing_event_id, unknown_event_type, duplicate_event_id, buckets} (see `bronze_events.Load`;
+`inserted`: its events, `buckets`: its bucket documents).
 `customer_profiles` (`recorded_build` / `record_build`): the fingerprint of the gold values it
 was built from.
 """
@@ -20,6 +21,9 @@ from typing import Any
 
 LEDGER = "load_ledger"
 _STATE_ID = "events"
+# the document model of `events`: a ledger written for another (one document per event) is
+# not trusted, so the first sync after an upgrade reloads `events` as buckets
+EVENTS_MODEL = "session-buckets"
 
 
 def _state(db: Any, name: str, count: int | None = None) -> dict[str, Any]:
@@ -65,9 +69,10 @@ class EventLedger:
         record = db[LEDGER].find_one({"_id": _STATE_ID}) or {}
         state = _events_state(db)
         # the recorded loads are all in `events` only if nothing else touched it since
-        self.trusted = state["uuid"] is not None and record.get("state") == state
+        self.trusted = (state["uuid"] is not None and record.get("state") == state
+                        and record.get("model") == EVENTS_MODEL)
         self.loads: list[dict[str, Any]] = list(record.get("loads", [])) if self.trusted else []
-        self.count: int = state["count"]  # documents in `events`, as the sync changes them
+        self.count: int = state["count"]  # bucket documents in `events`, as a sync changes them
 
     def record(self, loads: list[dict[str, Any]], count: int) -> None:
         """Remember that `events`, as it now is, holds `count` documents and mirrors exactly
@@ -76,6 +81,6 @@ class EventLedger:
         self.count = count
         self._db[LEDGER].replace_one(
             {"_id": _STATE_ID},
-            {"_id": _STATE_ID, "source": "bronze.web_events",
+            {"_id": _STATE_ID, "source": "bronze.web_events", "model": EVENTS_MODEL,
              "state": _events_state(self._db, count), "loads": self.loads},
             upsert=True)

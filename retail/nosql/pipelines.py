@@ -4,6 +4,11 @@ Every pipeline groups in MongoDB first and only then joins the small `products` 
 collection (`$lookup` on a few hundred grouped rows, not on every event). Dates are UTC days.
 Sessions are counted the way SQL `count(distinct session_id)` counts them: a missing or null
 session_id is not a session.
+
+`events` holds buckets (`events.py`): each pipeline first unwinds a bucket's `events` array, so
+an event's fields are `events.<field>` and its session is the bucket's `session_id`. A session
+split over several buckets (chunks, or batches) is counted once: sessions are always counted
+by grouping on session_id after the unwind, never per bucket.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ FUNNEL_STEPS: tuple[tuple[int, str], ...] = (
     (5, "payment_attempt"), (6, "payment_success"), (7, "purchase"),
 )
 
-_PRODUCT_VIEW = {"event_type": "product_view"}
+UNWIND: dict[str, Any] = {"$unwind": "$events"}  # one document per event, bucket fields kept
+_PRODUCT_VIEW = {"events.event_type": "product_view"}
 
 
 def _is_string(path: str) -> dict[str, Any]:
@@ -35,7 +41,7 @@ def _join_products(local_field: str) -> list[dict[str, Any]]:
     ]
 
 
-_DAY = {"$dateToString": {"format": "%Y-%m-%d", "date": "$ts", "timezone": "UTC"}}
+_DAY = {"$dateToString": {"format": "%Y-%m-%d", "date": "$events.ts", "timezone": "UTC"}}
 
 
 def _most_viewed_tail() -> list[dict[str, Any]]:
@@ -77,8 +83,9 @@ def _category_daily_tail() -> list[dict[str, Any]]:
 def most_viewed_products() -> list[dict[str, Any]]:
     """Product views and distinct viewing sessions per product number, most viewed first."""
     return [
-        {"$match": {**_PRODUCT_VIEW, "product_key": {"$type": "string"}}},
-        {"$group": {"_id": {"product": "$product_key", "session": "$session_id"},
+        UNWIND,
+        {"$match": {**_PRODUCT_VIEW, "events.product_key": {"$type": "string"}}},
+        {"$group": {"_id": {"product": "$events.product_key", "session": "$session_id"},
                     "views": {"$sum": 1}}},
         *_most_viewed_tail(),
     ]
@@ -87,8 +94,10 @@ def most_viewed_products() -> list[dict[str, Any]]:
 def category_views_daily() -> list[dict[str, Any]]:
     """Product views and distinct products viewed per (UTC day, category)."""
     return [
-        {"$match": {**_PRODUCT_VIEW, "ts": {"$type": "date"}}},
-        {"$group": {"_id": {"product": "$product_key", "day": _DAY}, "views": {"$sum": 1}}},
+        UNWIND,
+        {"$match": {**_PRODUCT_VIEW, "events.ts": {"$type": "date"}}},
+        {"$group": {"_id": {"product": "$events.product_key", "day": _DAY},
+                    "views": {"$sum": 1}}},
         *_category_daily_tail(),
     ]
 
@@ -96,8 +105,9 @@ def category_views_daily() -> list[dict[str, Any]]:
 def product_views() -> list[dict[str, Any]]:
     """Product views per product number (null when the event names none)."""
     return [
+        UNWIND,
         {"$match": _PRODUCT_VIEW},
-        {"$group": {"_id": "$product_key", "views": {"$sum": 1}}},
+        {"$group": {"_id": "$events.product_key", "views": {"$sum": 1}}},
     ]
 
 
@@ -106,12 +116,13 @@ def product_view_facets() -> list[dict[str, Any]]:
 
     One document with the facets `most_viewed`, `category_daily` and `views`, each what the
     pipeline of that name returns. Why: on the embedded server each pass over `events` costs
-    ~17 µs per event just to read it; the product views are grouped once by (product, session,
+    ~17 µs per document just to read it; the product views are grouped once by (product, session,
     UTC day) and every figure is regrouped from those groups.
     """
     return [
+        UNWIND,
         {"$match": _PRODUCT_VIEW},
-        {"$group": {"_id": {"k": "$product_key", "s": "$session_id", "d": _DAY},
+        {"$group": {"_id": {"k": "$events.product_key", "s": "$session_id", "d": _DAY},
                     "n": {"$sum": 1}}},
         {"$facet": {
             "most_viewed": [
@@ -141,7 +152,9 @@ def session_funnel() -> list[dict[str, Any]]:
     """
     is_session = {"_id.s": {"$type": "string"}}
     return [
-        {"$group": {"_id": {"s": "$session_id", "t": "$event_type", "p": "$payment_status"},
+        UNWIND,
+        {"$group": {"_id": {"s": "$session_id", "t": "$events.event_type",
+                            "p": "$events.payment_status"},
                     "n": {"$sum": 1}}},
         {"$facet": {
             "types": [{"$match": is_session},

@@ -125,3 +125,39 @@ def ingest_events(duckdb_path: Path, extract: Path, lines: list[Any] | None) -> 
         write_events(extract, lines)
     ingest_extract(extract, duckdb_path, progress=False)
     return duckdb_path
+
+
+def event_documents(db: Any) -> list[dict[str, Any]]:
+    """The events `events` holds, by event_id, each as one flat dict: its bucket's `batch_id`,
+    `session_id` (and `customer_id` when the bucket holds it) merged into the event
+    sub-document, `_id` = event_id. Read straight from the bucket documents."""
+    flat = []
+    for bucket in db.events.find():
+        shared = {name: bucket[name] for name in ("batch_id", "session_id", "customer_id")
+                  if name in bucket}
+        for sub in bucket["events"]:
+            record = {**shared, **sub}
+            record["_id"] = record.pop("event_id")
+            flat.append(record)
+    return sorted(flat, key=lambda record: record["_id"])
+
+
+def event_document(db: Any, event_id: str) -> dict[str, Any] | None:
+    """The event with this event_id (see `event_documents`); None when absent."""
+    found = [record for record in event_documents(db) if record["_id"] == event_id]
+    assert len(found) <= 1, f"{event_id} stored {len(found)} times"
+    return found[0] if found else None
+
+
+def remove_events(db: Any, **fields: Any) -> list[dict[str, Any]]:
+    """Remove the events whose sub-document has these field values from their buckets (by
+    hand, as a user editing `events` would); returns the buckets as they were before."""
+    before = []
+    for bucket in db.events.find():
+        kept = [sub for sub in bucket["events"]
+                if any(sub.get(name) != value for name, value in fields.items())]
+        if len(kept) != len(bucket["events"]):
+            before.append(bucket)
+            db.events.replace_one({"_id": bucket["_id"]},
+                                  {**bucket, "events": kept, "n": len(kept)})
+    return before

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from nosql_fixtures import event_documents, remove_events
 
 from retail.nosql import (
     SyncResult,
@@ -66,7 +67,8 @@ def test_event_counts_match_silver_and_the_manifest(synced: Synced) -> None:
         assert sum(n for reason, n in rejected.items() if kind in reason) == count, kind
     assert synced.load.rejected() == sum(rejected.values())
     ((kept,),) = _sql(synced.duckdb_path, "select count(*) from silver.stg_web__events")
-    assert synced.load.valid == kept == synced.db.events.count_documents({})
+    stored = event_documents(synced.db)
+    assert synced.load.valid == kept == len(stored) == len({doc["_id"] for doc in stored})
     defects = synced.manifest["defects"]
     assert synced.load.malformed == defects["web_malformed"]
     assert synced.load.unknown_event_type == defects["web_unknown_type"]
@@ -74,9 +76,10 @@ def test_event_counts_match_silver_and_the_manifest(synced: Synced) -> None:
 
 
 def test_syncing_again_changes_nothing(synced: Synced) -> None:
-    before = list(synced.db.events.find({}, sort=[("_id", 1)]))
+    before = list(synced.db.events.find({}, sort=[("_id", 1)]))  # the bucket documents
     again = sync_events(synced.db, synced.duckdb_path, batch_size=333)
     assert again.unchanged and (again.inserted, again.documents) == (0, synced.load.valid)
+    assert again.buckets == len(before)
     assert list(synced.db.events.find({}, sort=[("_id", 1)])) == before
 
 
@@ -121,12 +124,13 @@ def test_check_passes_and_catches_a_lost_event(synced: Synced) -> None:
     report = check_against_dbt(synced.db, synced.duckdb_path)
     assert report.passed, report.mismatches
     assert report.compared["products"] > 0 and report.compared["funnel_figures"] == 9
-    victim = synced.db.events.find_one({"event_type": "product_view"})
-    synced.db.events.delete_one({"_id": victim["_id"]})
+    victim = next(doc for doc in event_documents(synced.db)
+                  if doc["event_type"] == "product_view")
+    (bucket,) = remove_events(synced.db, event_id=victim["_id"])
     try:
         broken = check_against_dbt(synced.db, synced.duckdb_path)
     finally:
-        synced.db.events.insert_one(victim)
+        synced.db.events.replace_one({"_id": bucket["_id"]}, bucket)
     assert not broken.passed
     assert any(line.startswith("events total") for line in broken.mismatches)
     assert any(line.startswith("product_views") for line in broken.mismatches)

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from nosql_fixtures import event, hand_made_gold, ingest_events
+from nosql_fixtures import event, hand_made_gold, ingest_events, remove_events
 
 from retail.nosql import (
     aggregate_category_views_daily,
@@ -96,7 +96,7 @@ def test_reruns_replace_the_tables(loaded: tuple[Any, Path]) -> None:
     run_aggregations(db, gold)
     run_aggregations(db, gold)
     assert _rows(gold, "select count(*) from gold.nosql_most_viewed_products") == [(3,)]
-    db.events.delete_many({"product_key": "ZZ"})
+    assert remove_events(db, product_key="ZZ")
     run_aggregations(db, gold)
     assert _rows(gold, "select product_number from gold.nosql_most_viewed_products "
                        "order by view_rank") == [("P1",), ("P2",)]
@@ -136,3 +136,25 @@ def test_one_pass_equals_the_separate_pipelines(db: Any, tmp_path: Path) -> None
     aggregate_most_viewed_products(db, gold)  # the separate pipelines
     aggregate_category_views_daily(db, gold)
     assert (_rows(gold, most), _rows(gold, daily)) == one_pass
+
+
+def test_a_session_over_several_buckets_counts_once(db: Any, tmp_path: Path) -> None:
+    # the same events over two batches, session A's in both, and 600 more page views of A in
+    # the second: A lies in three buckets (one in batch-1, two chunks in batch-2)
+    events = _events()
+    extra = [event(f"x{n}", "page_view", session_id="sA", ts=DAY1) for n in range(600)]
+    path = tmp_path / "wh.duckdb"
+    ingest_events(path, tmp_path / "batch-1", events[:4])
+    gold = hand_made_gold(ingest_events(path, tmp_path / "batch-2", [*events[4:], *extra]))
+    result = sync_events(db, gold)
+    assert db.events.count_documents({"session_id": "sA"}) == 3
+    assert result.documents == len(events) + len(extra)
+    run_aggregations(db, gold)
+    # the sessions per step worked out by hand in test_results_land_in_gold
+    assert _rows(gold, "select step, sessions from gold.nosql_session_funnel "
+                       "order by step_order") == [
+        ("sessions", 3), ("product_view", 3), ("add_to_cart", 2), ("checkout_start", 1),
+        ("payment_attempt", 1), ("payment_success", 1), ("purchase", 1)]
+    assert _rows(gold, "select product_number, views, sessions "
+                       "from gold.nosql_most_viewed_products order by view_rank") == [
+        ("P1", 3, 2), ("P2", 2, 1), ("ZZ", 1, 1)]

@@ -29,9 +29,10 @@ def test_sync_loads_builds_aggregates_and_checks(
     assert main(["mongo", "profiles"], settings) == 0
     assert main(["mongo", "aggregate"], settings) == 0
     out = capsys.readouterr().out
-    assert "1 loaded; 0 documents deleted, 1 inserted, 1 in `events`" in out
+    assert "1 loaded; 0 events deleted, 1 inserted, 1 in `events` (1 session bucket(s))" in out
     assert "events: 2 lines read, 1 valid, rejected 1: 1 malformed" in out
-    assert "events: up to date (1 load(s) of web events in the warehouse, 1 documents)" in out
+    assert ("events: up to date (1 load(s) of web events in the warehouse, 1 events in 1 "
+            "session bucket(s))") in out
     assert "customer_profiles: 3 documents" in out
     assert "gold.nosql_most_viewed_products: 1 rows" in out
     # the hand-made gold has no fct_web_events / kpi_web_funnel: a clear error, exit 1

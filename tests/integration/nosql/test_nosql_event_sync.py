@@ -11,14 +11,14 @@ from typing import Any
 
 import duckdb
 import pytest
-from nosql_fixtures import event, ingest_events
+from nosql_fixtures import event, event_document, event_documents, ingest_events
 
 from retail.nosql import sync_events
 from retail.nosql.events import ensure_event_indexes
 
 
 def _docs(db: Any) -> dict[str, tuple[str, str | None]]:
-    return {doc["_id"]: (doc["batch_id"], doc["page_url"]) for doc in db.events.find()}
+    return {doc["_id"]: (doc["batch_id"], doc["page_url"]) for doc in event_documents(db)}
 
 
 def _expected(batches: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, tuple[str, str]]:
@@ -75,7 +75,7 @@ def test_the_first_batch_ingested_again_reloads_what_follows(
     ingest_events(path, tmp_path / "batch-b", fewer)
     sync_events(db, path)
     assert _docs(db) == _expected([("batch-b", fewer), batches[1]])
-    assert db.events.find_one({"_id": "e5"})["batch_id"] == "batch-a"
+    assert event_document(db, "e5")["batch_id"] == "batch-a"
 
 
 def test_a_batch_removed_from_bronze_takes_its_events_away(db: Any, two_batches: Any) -> None:
@@ -106,7 +106,7 @@ def test_another_warehouse_replaces_everything(db: Any, two_batches: Any, tmp_pa
 def test_events_touched_by_hand_are_reloaded(db: Any, two_batches: Any) -> None:
     path, batches = two_batches
     sync_events(db, path)
-    db.events.delete_one({"_id": "e3"})
+    db.events.delete_one({"session_id": "s1"})  # a bucket document deleted by hand
     assert sync_events(db, path).reset
     assert _docs(db) == _expected(batches)
     db.events.drop()

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nosql_fixtures import event, ingest_events
+from nosql_fixtures import event, event_document, event_documents, ingest_events
 
 from retail.nosql import sync_events
 from retail.nosql.gold_io import GoldNotBuiltError
 
 
 def _all(db: Any) -> list[dict[str, Any]]:
-    return list(db.events.find({}, sort=[("_id", 1)]))
+    return event_documents(db)
 
 
 MIXED: list[Any] = [
@@ -54,17 +54,17 @@ def test_counts_match_the_silver_rules(db: Any, warehouse: Path) -> None:
 
 def test_documents_are_typed_and_cleaned(db: Any, warehouse: Path) -> None:
     sync_events(db, warehouse)
-    e1 = db.events.find_one({"_id": "e1"})
+    e1 = event_document(db, "e1")
     assert e1["event_type"] == "page_view"  # the first copy, not the later purchase
     assert e1["customer_id"] == 11000
     assert e1["ts"].replace(tzinfo=dt.UTC) == dt.datetime(2024, 3, 1, 10, 30, tzinfo=dt.UTC)
     assert e1["source_line"] == 1 and e1["batch_id"] == "batch-0001"
-    e2 = db.events.find_one({"_id": "e2"})
+    e2 = event_document(db, "e2")
     assert (e2["session_id"], e2["product_key"], e2["source_line"]) == ("s1", "BK-R93R-62", 3)
-    e4 = db.events.find_one({"_id": "e4"})
+    e4 = event_document(db, "e4")
     assert (e4["event_type"], e4["payment_status"], e4["customer_id"]) == (
         "payment_attempt", "failed", 11001)
-    e5 = db.events.find_one({"_id": "e5"})
+    e5 = event_document(db, "e5")
     assert e5["customer_id"] is None and e5["ts"] is None  # kept, as silver keeps it
 
 
@@ -81,10 +81,10 @@ def test_batch_size_does_not_change_the_result(db: Any, warehouse: Path, mongo: 
 def test_indexes_exist(db: Any, warehouse: Path) -> None:
     sync_events(db, warehouse)
     keys = {tuple(index["key"].keys()) for index in db.events.list_indexes()}
-    assert keys == {("_id",), ("batch_id",), ("session_id", "ts")}
-    # the lookup it serves: a session's clickstream in time order
-    session = db.events.find({"session_id": "s1"}).sort("ts", 1).explain()
-    assert "session_id_1_ts_1" in str(session)
+    assert keys == {("_id",), ("batch_id",), ("session_id", "first_ts")}
+    # the lookup it serves: a session's clickstream (its buckets) in time order
+    session = db.events.find({"session_id": "s1"}).sort("first_ts", 1).explain()
+    assert "session_id_1_first_ts_1" in str(session)
 
 
 def test_a_mostly_broken_file_keeps_every_good_event(db: Any, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_a_mostly_broken_file_keeps_every_good_event(db: Any, tmp_path: Path) ->
     path = ingest_events(tmp_path / "wh.duckdb", tmp_path / "batch-junk", lines)
     result = sync_events(db, path, batch_size=7)
     assert result.valid == 50 and result.rejected() == 50
-    assert {doc["_id"] for doc in db.events.find({}, {"_id": 1})} == {f"g{n}" for n in range(50)}
+    assert {doc["_id"] for doc in event_documents(db)} == {f"g{n}" for n in range(50)}
 
 
 def test_a_warehouse_without_web_events_leaves_events_empty(db: Any, tmp_path: Path) -> None:
@@ -115,10 +115,37 @@ def test_a_later_batch_repeating_an_event_keeps_the_first_copy(db: Any, tmp_path
                                                event("e2", "page_view")])
     result = sync_events(db, path)
     assert (result.inserted, result.duplicate_event_id) == (2, 1)
-    assert db.events.find_one({"_id": "e1"})["page_url"] == "/first"
-    assert db.events.find_one({"_id": "e2"})["batch_id"] == "batch-9"
+    assert event_document(db, "e1")["page_url"] == "/first"
+    assert event_document(db, "e2")["batch_id"] == "batch-9"
 
 
 def test_a_missing_warehouse_is_a_clear_error(db: Any, tmp_path: Path) -> None:
     with pytest.raises(GoldNotBuiltError, match="warehouse not found"):
         sync_events(db, tmp_path / "nope.duckdb")
+
+
+def test_a_session_is_one_bucket_split_into_chunks(db: Any, tmp_path: Path) -> None:
+    # one long session (times out of line order), a short one with one customer, no session
+    base = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    stamps = [base + dt.timedelta(seconds=(n * 7919) % 1201) for n in range(1201)]
+    long = [event(f"L{n:04d}", session_id="long", customer_id=n % 2, ts=stamps[n].isoformat())
+            for n in range(1201)]
+    short = [event("S1", session_id="short", customer_id=11000),
+             event("S2", session_id="short", customer_id=11000)]
+    lines = [*long, *short, event("N1", session_id=None)]
+    path = ingest_events(tmp_path / "wh.duckdb", tmp_path / "batch-1", lines)
+    result = sync_events(db, path)
+    assert (result.documents, result.buckets) == (len(lines), 3 + 1 + 1)
+    buckets = list(db.events.find({"session_id": "long"}).sort("first_ts", 1))
+    assert [bucket["n"] for bucket in buckets] == [500, 500, 201]
+    assert [bucket["_id"]["chunk"] for bucket in buckets] == [0, 1, 2]
+    stored = [sub["ts"].replace(tzinfo=dt.UTC) for bucket in buckets for sub in bucket["events"]]
+    assert stored == sorted(stamps)  # a session's events in time order, across its chunks
+    assert all(bucket["first_ts"] == bucket["events"][0]["ts"]
+               and bucket["last_ts"] == bucket["events"][-1]["ts"] for bucket in buckets)
+    # two customers in the long session: kept per event; one in the short: on the bucket
+    assert all("customer_id" not in bucket for bucket in buckets)
+    short_bucket = db.events.find_one({"session_id": "short"})
+    assert short_bucket["customer_id"] == 11000 and short_bucket["n"] == 2
+    assert all("customer_id" not in sub for sub in short_bucket["events"])
+    assert db.events.find_one({"session_id": None})["events"][0]["event_id"] == "N1"

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from nosql_fixtures import event_document, event_documents
 
 from retail.dbt import run_dbt
 from retail.ingest import ingest_extract
@@ -49,7 +50,7 @@ def _dbt_events(path: Path) -> dict[str, tuple[Any, ...]]:
 def _mongo_events(db: Any) -> dict[str, tuple[Any, ...]]:
     return {doc["_id"]: (*(doc[name] for name in FIELDS),
                          int(doc["ts"].timestamp() * 1000) if doc["ts"] else None)
-            for doc in db.events.find()}
+            for doc in event_documents(db)}
 
 
 def _step(db: Any, settings: Settings) -> dict[str, tuple[Any, ...]]:
@@ -64,7 +65,7 @@ def _step(db: Any, settings: Settings) -> dict[str, tuple[Any, ...]]:
     expected = _dbt_events(path)
     assert _mongo_events(db) == expected
     ((fct_events,),) = _sql(path, "select count(*) from gold.fct_web_events")
-    assert db.events.count_documents({}) == fct_events == len(expected)
+    assert len(event_documents(db)) == fct_events == len(expected)
     ((customers,),) = _sql(path, "select count(*) from gold.dim_customers")
     assert db.customer_profiles.count_documents({}) == customers
     report = check_against_dbt(db, path)
@@ -125,8 +126,8 @@ def test_a_week_of_batches(db: Any, week: dict[str, Any], tmp_path: Path) -> Non
     ingest_extract(week["second"], settings.duckdb_path, progress=False)
     both = _step(db, settings)
     assert len(both) > len(first)
-    assert db.events.find_one({"_id": week["repeated_id"]})["batch_id"] == "batch-1"
-    assert db.events.find_one({"_id": "dup-key"})["batch_id"] == "batch-2"
+    assert event_document(db, week["repeated_id"])["batch_id"] == "batch-1"
+    assert event_document(db, "dup-key")["batch_id"] == "batch-2"
 
     # batch-2 corrected: ingested again with half of its events
     lines = _event_lines(week["second"])
