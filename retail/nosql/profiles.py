@@ -25,6 +25,7 @@ from bson.decimal128 import Decimal128
 
 from retail.nosql.gold_io import existing_tables, read_only, require_tables
 from retail.nosql.load_ledger import record_build, recorded_build
+from retail.nosql.pipelined import pipelined_inserts
 from retail.nosql.profiles_sql import RECENT_ORDERS, profiles_query
 from retail.progress import progress_bar
 
@@ -113,12 +114,11 @@ def _write(con: Any, query: str, staging: Any, batch_size: int, total: int,
     """Stream the query's rows into `staging` as profile documents; returns how many."""
     written = 0
     reader = con.sql(query).to_arrow_reader(batch_size)
-    with progress_bar(progress) as bar:
+    with progress_bar(progress) as bar, pipelined_inserts(staging) as inserter:
         task = bar.add_task("Building customer profiles", total=total)
         for batch in reader:
             documents = [profile_document(row) for row in batch.to_pylist()]
-            if documents:
-                staging.insert_many(documents, ordered=False)
+            inserter.insert(documents)  # stored while the next batch is built
             written += len(documents)
             bar.advance(task, len(documents))
     return written

@@ -2,23 +2,26 @@
 
 `MONGODB_URI` set: that server is used (database `retail` unless the URI names one).
 Unset: an embedded SecantusDB server (a MongoDB wire-protocol server on WiredTiger, pure
-Python + the WiredTiger C library) is started IN-PROCESS, in background threads, on a free
-loopback port, with its data under `settings.mongo_data_dir` so documents survive between runs.
-It is stopped when the last user in the process leaves the context.
+Python + the WiredTiger C library) is started in a CHILD PROCESS on a free loopback port
+(retail/nosql/embedded_process.py), with its data under `settings.mongo_data_dir` so documents
+survive between runs. It is stopped when the last user in this process leaves the context.
 
-In-process (not a subprocess) because `SecantusDBServer` is a plain class with `start()`/`stop()`
-that binds port 0 and serves from daemon threads: no port race, no orphan process if we crash,
-and start-up takes ~0.1 s. Its costs: the server shares our GIL, and WiredTiger allows one
-process per data folder. So within a process the server is shared (reference-counted), and
-across processes an exclusive file lock makes a second process (e.g. a parallel Dagster step)
-wait for the first instead of failing on WiredTiger's lock.
+A child process, because the server is CPU-bound Python: in-process it shared the run's GIL,
+so the client's work and the server's took turns on one core; apart, they overlap on two.
+The lifecycle guarantees stay: the server listens on port 0 (no port race); it exits when its
+stdin closes, so it never outlives the process that started it, even a crashed one; start-up
+is ~0.5 s. WiredTiger allows one process per data folder, so within a process the server is
+shared (reference-counted), and across processes an exclusive file lock, held from before the
+start until the server has stopped, makes a second process (e.g. a parallel Dagster step) wait
+for the first instead of failing on WiredTiger's lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -62,13 +65,15 @@ def database_name(uri: str | None) -> str:
 
 @dataclass
 class _Embedded:
-    server: Any
+    process: subprocess.Popen[str]
+    address: tuple[str, int]
     lock_file: IO[str]
     users: int = 0
 
 
 _embedded: dict[Path, _Embedded] = {}
 _embedded_guard = threading.Lock()
+STOP_WAIT_SECONDS = 60.0
 
 
 def _acquire_folder_lock(folder: Path) -> IO[str]:
@@ -91,38 +96,43 @@ def _acquire_folder_lock(folder: Path) -> IO[str]:
 
 
 def _start_embedded(folder: Path) -> _Embedded:
-    from secantus import SecantusDBServer
-
+    """Start the server process on `folder` (locked first; the lock goes to the child too)."""
     lock_file = _acquire_folder_lock(folder)
-    server = None
+    log = folder / "server.log"  # the server's own stderr, for a failed start
     try:
-        server = SecantusDBServer(
-            host="127.0.0.1",
-            port=0,
-            storage_path=str(folder / "secantus"),
-            replica_set_name=None,  # standalone: no oplog writes, we use no change streams
-            enable_test_commands=False,
-        )
-        server.start()
-    except Exception as exc:
-        if server is not None:  # storage opened but no socket: release WiredTiger's lock
-            with contextlib.suppress(Exception):
-                server.stop()
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "retail.nosql.embedded_process", str(folder)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                pass_fds=(lock_file.fileno(),),
+            )
+        assert process.stdout is not None
+        answer = process.stdout.readline().split()
+    except OSError as exc:
         lock_file.close()
         raise MongoUnavailableError(
-            f"cannot start the embedded MongoDB server on {folder}: {exc}"
-        ) from exc
-    return _Embedded(server, lock_file)
+            f"cannot start the embedded MongoDB server on {folder}: {exc}") from exc
+    if answer[:1] != ["serving"]:
+        _stop_process(process)
+        lock_file.close()
+        reason = " ".join(answer[1:]) or log.read_text().strip()[-500:] or "it exited"
+        raise MongoUnavailableError(
+            f"cannot start the embedded MongoDB server on {folder}: {reason}")
+    return _Embedded(process, (answer[1], int(answer[2])), lock_file)
 
 
-def _stop(server: Any) -> None:
-    """Stop the server. Shutting the listening socket down first wakes the accept thread at
-    once (on Linux, closing it does not, and `stop()` then waits 2 s for the join to time out)."""
-    listener = getattr(server, "_socket", None)
-    if listener is not None:
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-    server.stop()
+def _stop_process(process: subprocess.Popen[str]) -> None:
+    """Close the server's stdin (it stops its server and exits); kill it if it hangs."""
+    with contextlib.suppress(OSError):
+        if process.stdin is not None:
+            process.stdin.close()
+    try:
+        process.wait(STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 @contextlib.contextmanager
@@ -134,7 +144,7 @@ def embedded_server_uri(folder: Path) -> Iterator[str]:
         _embedded[folder] = entry
         entry.users += 1
     try:
-        host, port = entry.server.address
+        host, port = entry.address
         yield f"mongodb://{host}:{port}/"
     finally:
         with _embedded_guard:
@@ -142,7 +152,7 @@ def embedded_server_uri(folder: Path) -> Iterator[str]:
             if entry.users == 0:
                 del _embedded[folder]
                 try:
-                    _stop(entry.server)
+                    _stop_process(entry.process)
                 finally:
                     entry.lock_file.close()
 

@@ -139,3 +139,46 @@ def test_a_driver_error_inside_the_run_becomes_a_clear_error(tmp_path: Path) -> 
         db.things.insert_one({"_id": 1})
         db.things.insert_one({"_id": 1})
     assert "mongodb://127.0.0.1:" in str(caught.value)
+
+
+KILLED_HOLDER = """
+import sys
+from pathlib import Path
+from retail.nosql import server
+with server.embedded_server_uri(Path(sys.argv[1])):
+    (entry,) = server._embedded.values()
+    print(entry.process.pid, flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_the_server_runs_apart_and_never_outlives_its_starter(tmp_path: Path) -> None:
+    """Its own process (its own GIL); a SIGKILLed starter takes the server down with it, and
+    the data folder can be served again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    settings = settings_under(tmp_path)
+    with mongo_database(settings) as db:
+        db.things.insert_one({"_id": 1})
+    starter = subprocess.Popen([sys.executable, "-c", KILLED_HOLDER, str(settings.mongo_data_dir)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert starter.stdout is not None
+    server_pid = int(starter.stdout.readline())
+    assert server_pid not in (os.getpid(), starter.pid)
+    os.kill(starter.pid, signal.SIGKILL)
+    starter.wait(30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"the server process {server_pid} outlived its starter")
+    with mongo_database(settings) as db:  # the folder is free again, the document kept
+        assert db.things.count_documents({}) == 1

@@ -1,0 +1,64 @@
+"""The embedded MongoDB server's own process: `python -m retail.nosql.embedded_process FOLDER`.
+
+retail/nosql/server.py starts it and talks to it over the MongoDB wire protocol. The server
+(SecantusDB: pure Python over WiredTiger) runs here rather than in the run's process because it
+is CPU-bound Python: in-process it shared the run's GIL, so the client's work (DuckDB reads,
+building and encoding documents) and the server's (decoding, storing, indexing) took turns on
+one core. In its own process both sides work at once on a two-core machine.
+
+Protocol: the parent holds the data folder's lock and passes it open to this process (so the
+folder stays locked until this process has stopped its server, even if the parent died first).
+This process starts the server on a free loopback port and prints `serving HOST PORT` (or
+`error MESSAGE`) on stdout, then serves until its stdin closes: the parent closing the pipe, or
+the parent's death. So no server outlives the run that started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def stop_server(server: Any) -> None:
+    """Stop the server. Shutting the listening socket down first wakes the accept thread at
+    once (on Linux, closing it does not, and `stop()` then waits 2 s for the join to time out)."""
+    listener = getattr(server, "_socket", None)
+    if listener is not None:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+    server.stop()
+
+
+def serve(folder: Path) -> int:
+    from secantus import SecantusDBServer
+
+    server = None
+    try:
+        server = SecantusDBServer(
+            host="127.0.0.1",
+            port=0,
+            storage_path=str(folder / "secantus"),
+            replica_set_name=None,  # standalone: no oplog writes, we use no change streams
+            enable_test_commands=False,
+        )
+        server.start()
+    except Exception as exc:
+        if server is not None:  # storage opened but no socket: release WiredTiger's lock
+            with contextlib.suppress(Exception):
+                server.stop()
+        print(f"error {type(exc).__name__}: {exc}".replace("\n", " "), flush=True)
+        return 1
+    host, port = server.address
+    print(f"serving {host} {port}", flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes the pipe or dies
+    finally:
+        stop_server(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(serve(Path(sys.argv[1])))
