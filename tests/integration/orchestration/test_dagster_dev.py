@@ -4,16 +4,12 @@ The process really starts (webserver, daemon, code server) on a free loopback po
 API is asked for the asset graph, and the whole process group is stopped at the end.
 """
 
-import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from dagster_web import free_port, post_graphql, stop_process_group
 
 from retail.settings import PROJECT_ROOT
 
@@ -21,39 +17,17 @@ QUERY = "{ assetNodes { assetKey { path } groupName } }"
 STARTUP_SECONDS = 240
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def _graphql(port: int) -> dict | None:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def test_dagster_dev_lists_the_assets_over_graphql(tmp_path: Path, run_env) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
-    port = _free_port()
+    port = free_port()
     dagster = Path(sys.executable).with_name("dagster")
     log = (tmp_path / "dagster-dev.log").open("w")
     with run_env(tmp_path / "root") as settings:
@@ -66,7 +40,7 @@ def test_dagster_dev_lists_the_assets_over_graphql(tmp_path: Path, run_env) -> N
         answer = None
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline and proc.poll() is None:
-            answer = _graphql(port)
+            answer = post_graphql(port, QUERY, timeout=10)
             if answer and answer.get("data", {}).get("assetNodes"):
                 break
             time.sleep(2)
@@ -80,6 +54,6 @@ def test_dagster_dev_lists_the_assets_over_graphql(tmp_path: Path, run_env) -> N
         assert nodes["segmentation/customer_segments_parquet"] == "segmentation"
         assert nodes["exports/powerbi"] == "exports"
     finally:
-        _stop(proc)
+        stop_process_group(proc)
         log.close()
     assert proc.poll() is not None

@@ -8,19 +8,14 @@ project's files (the singular test SQL files, the project's dagster.yaml), not f
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from dagster_web import free_port, post_graphql, stop_process_group
 
 from retail.settings import PROJECT_ROOT
 
@@ -30,33 +25,10 @@ HASH = re.compile(r"\b[0-9a-f]{32}\b")
 OBSERVATION_WARNING = "AssetObservation instead of an AssetCheckResult"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def _post(port: int, query: str, variables: dict | None = None) -> dict | None:
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:  # a query GraphQL rejects: its errors, not None
-        return json.loads(exc.read() or b"{}") or {"errors": [str(exc)]}
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 class UI:
@@ -64,7 +36,7 @@ class UI:
         self.port, self.run_output, self.home = port, run_output, home
 
     def query(self, query: str, **variables) -> dict:
-        answer = _post(self.port, query, variables)
+        answer = post_graphql(self.port, query, variables)
         assert answer is not None and "errors" not in answer, answer
         return answer["data"]
 
@@ -105,7 +77,7 @@ def ui(tiny_extract, tmp_path_factory, run_env):
                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         output = done.stdout + done.stderr
         assert done.returncode == 0, output[-4000:]
-        port = _free_port()
+        port = free_port()
         with log_path.open("w") as log:
             proc = subprocess.Popen(
                 [str(bin_dir / "dagster"), "dev", "--host", "127.0.0.1", "--port", str(port)],
@@ -114,7 +86,7 @@ def ui(tiny_extract, tmp_path_factory, run_env):
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline and proc.poll() is None:
-            answer = _post(port, "{ assetNodes { id } }")
+            answer = post_graphql(port, "{ assetNodes { id } }")
             if answer and answer.get("data", {}).get("assetNodes"):
                 break
             time.sleep(2)
@@ -122,7 +94,7 @@ def ui(tiny_extract, tmp_path_factory, run_env):
             pytest.fail(f"dagster dev did not answer:\n{log_path.read_text()[-3000:]}")
         yield UI(port, output, home)
     finally:
-        _stop(proc)
+        stop_process_group(proc)
     dev_output = log_path.read_text()
     assert "No dagster instance configuration file" not in dev_output
     assert "Telemetry:" not in dev_output
