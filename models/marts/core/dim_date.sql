@@ -5,9 +5,11 @@
 -- range is read from the fact tables themselves (cheap column scans; the facts compute their
 -- date keys without this table).
 --
--- The unknown member carries the sentinel date 1900-01-01 (outside any real range), never a
--- blank: Power BI refuses blanks in the column of a table marked as date table. Reports filter
--- it out with is_unknown = false.
+-- The unknown member carries a sentinel date, never a blank: Power BI refuses blanks in the
+-- column of a table marked as date table, and it also wants the dates contiguous. So the
+-- sentinel is the day before the calendar's first day (December 31 of the year before the first
+-- fact year; 1899-12-31 when no fact has a date): unique, contiguous with the real days, and
+-- outside every whole year. Reports filter it out with is_unknown = false.
 
 with
 
@@ -71,19 +73,21 @@ known_days as (
 unknown_day as (
     select
         -1 as date_key,
-        date '1900-01-01' as calendar_date,
+        coalesce(cast(first_date - interval 1 day as date), date '1899-12-31') as calendar_date,
         cast(null as integer) as year,
         cast(null as integer) as quarter,
         cast(null as integer) as month,
         'Unknown' as month_name,
         'Unknown' as year_month,
-        date '1900-01-01' as month_start_date,
+        cast(date_trunc('month', coalesce(first_date - interval 1 day, date '1899-12-31')) as date)
+            as month_start_date,
         cast(null as integer) as day_of_month,
         cast(null as integer) as day_of_week,
         'Unknown' as day_name,
         cast(null as integer) as iso_week,
         cast(null as boolean) as is_weekend,
         true as is_unknown,
+    from date_range
 ),
 
 final as (

@@ -19,7 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 GUIDE = ROOT / "docs" / "powerbi.md"
 BOM = b"\xef\xbb\xbf"
-SENTINEL = "1900-01-01"
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +69,14 @@ def test_dim_date_is_a_valid_power_bi_date_table(exports: Path) -> None:
     assert len({d["calendar_date"] for d in days}) == len(days)
     unknown = [d for d in days if d["date_key"] == "-1"]
     assert len(unknown) == 1
-    assert unknown[0]["calendar_date"] == SENTINEL and unknown[0]["is_unknown"] == "true"
+    assert unknown[0]["is_unknown"] == "true"
     known = sorted(date.fromisoformat(d["calendar_date"]) for d in days if d["date_key"] != "-1")
     assert all(d["is_unknown"] == "false" for d in days if d["date_key"] != "-1")
     assert (known[0].month, known[0].day) == (1, 1)
     assert (known[-1].month, known[-1].day) == (12, 31)
     assert all(b - a == timedelta(days=1) for a, b in zip(known, known[1:], strict=False))
-    assert date.fromisoformat(SENTINEL) < known[0]
+    # the sentinel is the day before the first real day: every date unique and contiguous
+    assert date.fromisoformat(unknown[0]["calendar_date"]) == known[0] - timedelta(days=1)
     by_key = {d["date_key"]: d["calendar_date"] for d in days}
     assert all(by_key[k] == f"{k[:4]}-{k[4:6]}-{k[6:]}" for k in by_key if k != "-1")
     # the range covers every date the fact files use
