@@ -207,7 +207,7 @@ def report(f: Figures) -> str:
         out.append(f"  {name:<12}{seconds:>9.1f}{seconds / f.wall:>7.0%}{f.work[name]:>9.1f}")
     startup = f.wall - f.run_wall
     out.append(f"  {'startup':<12}{startup:>9.1f}{startup / f.wall:>7.0%}"
-               "   (process start, dbt parse, loading the definitions)")
+               "   (process start, loading the definitions, exit)")
     out.append(f"  overhead {f.overhead:.1f} s (wall - work; goal under 5 s)")
     if by_category["ingest"]:
         out.append(f"  ingest: {f.bronze_rows:,} bronze rows, "
