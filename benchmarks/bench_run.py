@@ -76,6 +76,7 @@ class Figures:
     work: dict[str, float]
     lines: int
     bronze_rows: int
+    extract_bytes: int
     load_before: str
     load_after: str
     notes: list[str] = field(default_factory=list)
@@ -188,7 +189,10 @@ def bench(case: str, root: Path) -> Figures:
     if code != 0:
         sys.exit(f"case {case}: `{' '.join(cmd)}` exited {code}; see {folder / 'run.log'}")
     run_wall, steps, work, lines, bronze = read_run(settings.data_dir / "logs")
-    figures = Figures(case, wall, peak, run_wall, steps, work, lines, bronze, before, after)
+    extract = folder / "erp-extract" if case == "real" else next(
+        (settings.data_dir / "generated").glob("scale-*-seed-42"))  # the one generated
+    size = sum(f.stat().st_size for f in extract.rglob("*") if f.is_file())
+    figures = Figures(case, wall, peak, run_wall, steps, work, lines, bronze, size, before, after)
     figures.notes.append(f"first-run `dbt parse` {parse:.1f} s, before the timed run (a run "
                          "on an unchanged project and warehouse path skips it)")
     return figures
@@ -210,8 +214,10 @@ def report(f: Figures) -> str:
                "   (process start, loading the definitions, exit)")
     out.append(f"  overhead {f.overhead:.1f} s (wall - work; goal under 5 s)")
     if by_category["ingest"]:
-        out.append(f"  ingest: {f.bronze_rows:,} bronze rows, "
-                   f"{f.bronze_rows / by_category['ingest']:,.0f} rows/s")
+        seconds = by_category["ingest"]
+        out.append(f"  ingest: {f.bronze_rows:,} bronze rows, {f.bronze_rows / seconds:,.0f} "
+                   f"rows/s, {f.extract_bytes / 1e6:,.1f} MB of extract at "
+                   f"{f.extract_bytes / 1e6 / seconds:,.1f} MB/s")
     if by_category["MongoDB"]:
         out.append(f"  MongoDB share of the run: {by_category['MongoDB'] / f.wall:.0%} "
                    "(goal at most 25%)")
