@@ -27,7 +27,6 @@ from retail.segmentation.extract import export_purchases
 from retail.segmentation.session import (
     open_session,
     preflight,
-    release_gateway,
     shuffle_partitions_for,
     spark_target,
 )
@@ -119,7 +118,6 @@ def run_segmentation(
     finally:
         if own_session and spark is not None:
             spark.stop()
-            release_gateway()  # the JVM exits now, not at the end of the run
         shutil.rmtree(workspace, ignore_errors=True)
     return SegmentationResult(
         output_dir=target, customers=customers, tier_counts=tiers, segment_counts=segments,
