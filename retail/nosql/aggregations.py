@@ -103,14 +103,20 @@ def event_figures(db: Any, duckdb_path: Path) -> EventFigures:
     return EventFigures(totals=funnel_totals(db), **products)
 
 
+def _figure_rows(db: Any, duckdb_path: Path, figures: EventFigures | None, name: str,
+                 pipeline: Any) -> list[dict[str, Any]]:
+    """The rows of one product-view figure: from `figures` when given (copies: callers add
+    fields), else by running its own pipeline."""
+    if figures is None:
+        refresh_product_lookup(db, duckdb_path)
+        return list(db.events.aggregate(pipeline()))
+    return [dict(row) for row in getattr(figures, name)]
+
+
 def aggregate_most_viewed_products(db: Any, duckdb_path: Path,
                                    figures: EventFigures | None = None) -> int:
     """Most viewed products -> `gold.nosql_most_viewed_products`; returns the row count."""
-    if figures is None:
-        refresh_product_lookup(db, duckdb_path)
-        rows = list(db.events.aggregate(pipelines.most_viewed_products()))
-    else:
-        rows = [dict(row) for row in figures.most_viewed]
+    rows = _figure_rows(db, duckdb_path, figures, "most_viewed", pipelines.most_viewed_products)
     for rank, row in enumerate(rows, start=1):
         row["view_rank"] = rank
     return replace_gold_table(duckdb_path, MOST_VIEWED_TABLE, _MOST_VIEWED_COLUMNS, rows)
@@ -119,11 +125,8 @@ def aggregate_most_viewed_products(db: Any, duckdb_path: Path,
 def aggregate_category_views_daily(db: Any, duckdb_path: Path,
                                    figures: EventFigures | None = None) -> int:
     """Views per category per UTC day -> `gold.nosql_category_views_daily`."""
-    if figures is None:
-        refresh_product_lookup(db, duckdb_path)
-        rows = list(db.events.aggregate(pipelines.category_views_daily()))
-    else:
-        rows = figures.category_daily
+    rows = _figure_rows(db, duckdb_path, figures, "category_daily",
+                        pipelines.category_views_daily)
     return replace_gold_table(duckdb_path, CATEGORY_DAILY_TABLE, _CATEGORY_DAILY_COLUMNS, rows)
 
 
