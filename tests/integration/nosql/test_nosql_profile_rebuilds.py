@@ -1,4 +1,5 @@
-"""A rebuild from unchanged gold keeps the live profiles; any change in gold rebuilds them."""
+"""A rebuild from unchanged gold keeps the live profiles; a change in gold rewrites, in place,
+exactly the profiles it changed (the live collection stays: same UUID)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from retail.nosql import build_customer_profiles
 
 
 def _uuid(db: Any) -> Any:
-    """The live collection's identity: a rebuild renames a new collection over it."""
+    """The live collection's identity: a rebuild updates it in place (never renamed over)."""
     info = next(iter(db.list_collections(filter={"name": "customer_profiles"})))
     return info["info"]["uuid"]
 
@@ -37,9 +38,13 @@ def test_a_changed_gold_value_is_rebuilt(db: Any, tmp_path: Path) -> None:
     with duckdb.connect(str(gold)) as con:
         con.execute("update gold.dim_customers set first_name = 'Renamed' "
                     "where customer_id = 11001")
+    before = {doc["_id"]: doc for doc in _profiles(db)}
     assert build_customer_profiles(db, gold) == 3
-    assert _uuid(db) != identity
-    assert db.customer_profiles.find_one({"_id": 11001})["first_name"] == "Renamed"
+    assert _uuid(db) == identity
+    after = {doc["_id"]: doc for doc in _profiles(db)}
+    assert after[11001]["first_name"] == "Renamed"
+    assert after[11001]["_gold_digest"] != before[11001]["_gold_digest"]
+    assert (after[11000], after[11002]) == (before[11000], before[11002])
 
 
 def test_a_deleted_profile_is_rebuilt(db: Any, tmp_path: Path) -> None:
@@ -52,11 +57,16 @@ def test_a_deleted_profile_is_rebuilt(db: Any, tmp_path: Path) -> None:
 
 
 def test_skip_unchanged_false_always_rebuilds(db: Any, tmp_path: Path) -> None:
+    """A profile edited by hand keeps its digest and the count: only a forced rebuild, which
+    rewrites every profile in place, repairs it."""
     gold = hand_made_gold(tmp_path / "warehouse.duckdb")
     build_customer_profiles(db, gold)
     before, identity = _profiles(db), _uuid(db)
+    db.customer_profiles.update_one({"_id": 11000}, {"$set": {"first_name": "Edited"}})
+    assert build_customer_profiles(db, gold) == 3
+    assert db.customer_profiles.find_one({"_id": 11000})["first_name"] == "Edited"
     assert build_customer_profiles(db, gold, skip_unchanged=False) == 3
-    assert _uuid(db) != identity and _profiles(db) == before
+    assert _uuid(db) == identity and _profiles(db) == before
 
 
 def test_segments_appearing_later_are_rebuilt(db: Any, tmp_path: Path) -> None:
