@@ -136,6 +136,7 @@ def run_pipeline(
     `progress`, one line per finished step goes to stderr.
     """
     from orchestration.definitions import build_definitions
+    from retail.nosql import early_sync
 
     job = build_definitions(settings).resolve_job_def(JOB)
     quiet = {"console": {"config": {"log_level": "ERROR"}}}
@@ -148,7 +149,7 @@ def run_pipeline(
         started = time.perf_counter()
         warmup.start(settings)  # the JVM starts while the steps before Spark work
         try:
-            with redirect_stdout(log):
+            with redirect_stdout(log), early_sync.allowed():
                 result = job.execute_in_process(
                     run_config=config, instance=instance, raise_on_error=False, run_id=run_id
                 )

@@ -47,6 +47,7 @@ def bronze_ingest(
 ) -> Iterator[dg.Output[None]]:
     """Load the extract into bronze (idempotent per batch) and describe each table."""
     from retail.ingest import ingest_extract
+    from retail.nosql import early_sync
 
     settings = retail.settings()
     started = time.perf_counter()
@@ -76,3 +77,5 @@ def bronze_ingest(
                 "bytes_read": result.bytes_read,
             })
             yield dg.Output(None, output_name=table, metadata=metadata)
+    if early_sync.start(settings):  # `retail run`: MongoDB loads the events while dbt works
+        context.log.info("web events staged; syncing them into MongoDB while dbt builds gold")

@@ -6,6 +6,8 @@ gold (skipped when that gold is unchanged), run the aggregation pipelines into `
 then compare MongoDB's figures with dbt's (`check_against_dbt`) as an asset check. Events come
 from bronze, not from the extract folder, so MongoDB holds what the warehouse holds (a batch
 ingested again, removed, or another warehouse) and aggregations never read stale events.
+In `retail run` the events were synced (and the funnel figures computed) while dbt built gold
+(retail/nosql/early_sync.py, started by the bronze step): this step takes that outcome.
 """
 
 import time
@@ -65,24 +67,32 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
     from retail.nosql import (
         build_customer_profiles,
         check_against_dbt,
+        early_sync,
         mongo_database,
         run_aggregations,
         sync_events,
     )
-    from retail.nosql.aggregations import event_figures
+    from retail.nosql.aggregations import EventFigures, funnel_totals, product_view_figures
 
     settings = retail.settings()
+    early = early_sync.take(settings)  # `retail run` synced the events while dbt built gold
     with mongo_database(settings) as db:
         started = time.perf_counter()
-        synced = sync_events(db, settings.duckdb_path, progress=False)
-        yield dg.Output(None, output_name="events", metadata={
-            **synced.as_metadata(), "duration_seconds": round(time.perf_counter() - started, 3)})
+        if early is None:
+            synced = sync_events(db, settings.duckdb_path, progress=False)
+            timing = {"duration_seconds": round(time.perf_counter() - started, 3)}
+        else:
+            synced = early.result
+            timing = {"duration_seconds": early.sync_seconds, "synced_during_dbt": True}
+        yield dg.Output(None, output_name="events", metadata={**synced.as_metadata(), **timing})
         started = time.perf_counter()
         profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
         yield dg.Output(None, output_name="customer_profiles", metadata={
             "documents": profiles, "duration_seconds": round(time.perf_counter() - started, 3)})
         started = time.perf_counter()
-        figures = event_figures(db, settings.duckdb_path)  # shared by gold and the check
+        # two passes over `events`, shared by gold and the check (the funnel's done early)
+        figures = EventFigures(totals=early.totals if early else funnel_totals(db),
+                               **product_view_figures(db, settings.duckdb_path))
         rows = run_aggregations(db, settings.duckdb_path, figures)
         seconds = round(time.perf_counter() - started, 3)
         with connect(settings.duckdb_path, read_only=True) as con:

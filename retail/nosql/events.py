@@ -27,6 +27,8 @@ Deleting a batch's documents uses the `batch_id` index.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ from retail.nosql.bronze_events import (
     valid_lines,
     warehouse_loads,
 )
-from retail.nosql.gold_io import read_only
+from retail.nosql.gold_io import attached_read_only, detach_warehouse
 from retail.nosql.load_ledger import EventLedger
 from retail.progress import progress_bar
 
@@ -56,6 +58,10 @@ COUNTERS = ("lines", "valid", "inserted", "malformed", "missing_event_id", "unkn
             "duplicate_event_id")
 # the fields of an event sub-document, in `bronze_events.VALID_COLUMNS` order
 _EVENT_FIELDS = tuple(name for name in VALID_COLUMNS[2:] if name != "session_id")
+
+
+class SyncCancelled(RetailError):
+    """The sync was stopped between two bulk writes (`cancel` set): the run ended first."""
 
 
 @dataclass
@@ -201,13 +207,17 @@ def _mirrored_events(loads: list[dict[str, Any]]) -> int:
 
 def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
               result: SyncResult, ledger: EventLedger, mirrored: list[dict[str, Any]],
-              progress: bool | None) -> None:
-    """Stage and insert `loads[keep:]`, recording each load in the ledger once inserted."""
+              progress: bool | None, release: Callable[[], None],
+              cancel: threading.Event | None) -> None:
+    """Stage and insert `loads[keep:]`, recording each load in the ledger once inserted.
+
+    `release()` is called once the lines are staged: the warehouse file is no longer needed."""
     stage_lines(con, loads, keep)
     counts = line_counts(con)
     result.first_problems.extend(
         f"batch {loads[ordinal].batch_id}, line {line}: {_problem(kind, event_id, raw)}"
         for ordinal, line, kind, event_id, raw in first_problems(con, 5))
+    release()
     entries: dict[int, dict[str, Any]] = {}
     for ordinal in range(keep, len(loads)):
         per = {kind: n for (at, kind), n in counts.items() if at == ordinal}
@@ -220,6 +230,9 @@ def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
     state = {"events": 0, "buckets": ledger.count, "done": keep}  # done: loads fully inserted
 
     def flush() -> None:
+        if cancel is not None and cancel.is_set():
+            raise SyncCancelled("the events sync was stopped before it finished (the run "
+                                "ended); the next sync completes it")
         state["buckets"] += len(pending)
         state["events"] = 0
         _insert(db, pending)
@@ -258,12 +271,30 @@ def sync_events(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool | None = None,
     full: bool = False,
+    on_released: Callable[[], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> SyncResult:
-    """Make `events` mirror `bronze.web_events` of `duckdb_path`; `full` reloads everything."""
+    """Make `events` mirror `bronze.web_events` of `duckdb_path`; `full` reloads everything.
+
+    The warehouse is read only until the lines to load are staged (in this process's memory):
+    then it is released (detached) and `on_released()` is called, so another process (dbt) can
+    open it for writing while the documents are still being inserted. `cancel`, once set,
+    stops the sync before its next bulk write (`SyncCancelled`); the ledger keeps what is done.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     ledger = EventLedger(db)
-    con = read_only(duckdb_path)
+    con = attached_read_only(duckdb_path)
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            detach_warehouse(con)
+            if on_released is not None:
+                on_released()
+
     try:
         loads = warehouse_loads(con, duckdb_path)
         keep = 0 if full else _common_prefix(ledger.loads, loads)
@@ -288,7 +319,9 @@ def sync_events(
         if result.reset or result.removed or not ledger.trusted:
             ledger.record(mirrored, count)
         if loads[keep:]:
-            _load_all(db, con, loads, keep, batch_size, result, ledger, mirrored, progress)
+            _load_all(db, con, loads, keep, batch_size, result, ledger, mirrored, progress,
+                      release, cancel)
+        release()
     finally:
         con.close()
     ensure_event_indexes(db)  # after the writes: on a first load ~2x faster than before them

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from retail.errors import RetailError
-from retail.warehouse import connect, schema_tables
+from retail.warehouse import connect, locked_error, schema_tables
 
 
 class GoldNotBuiltError(RetailError):
@@ -26,6 +26,43 @@ def read_only(duckdb_path: Path) -> Any:
     con = connect(duckdb_path, read_only=True)
     con.execute("set TimeZone = 'UTC'")
     return con
+
+
+WAREHOUSE_ALIAS = "warehouse"
+
+
+def attached_read_only(duckdb_path: Path) -> Any:
+    """An in-memory DuckDB (UTC, like `read_only`) with the warehouse attached read-only and in
+    use, so unqualified names read the warehouse and temp tables live in this process's memory.
+
+    Why: `detach_warehouse` then releases the file while the temp tables stay, so a long job
+    over staged rows does not keep another process (dbt) from opening the warehouse to write.
+    """
+    import duckdb
+
+    if not Path(duckdb_path).is_file():
+        raise GoldNotBuiltError(f"{duckdb_path}: warehouse not found; build it first (dbt build)")
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        path = str(Path(duckdb_path)).replace("'", "''")
+        try:
+            con.execute(f"attach '{path}' as {WAREHOUSE_ALIAS} (read_only)")
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise locked_error(Path(duckdb_path), str(exc)) from exc
+            raise
+        con.execute(f"use {WAREHOUSE_ALIAS}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def detach_warehouse(con: Any) -> None:
+    """Release the warehouse `attached_read_only` attached; temp tables stay."""
+    con.execute("use memory")
+    con.execute(f"detach {WAREHOUSE_ALIAS}")
 
 
 def existing_tables(con: Any, schema: str = "gold") -> set[str]:

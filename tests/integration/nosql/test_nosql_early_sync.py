@@ -1,0 +1,88 @@
+"""`retail run` syncs the events while dbt builds gold (retail/nosql/early_sync.py).
+
+Hand-made batches, the real MongoDB server of the session, a real warehouse file. Expected
+figures are computed here from the lines written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from nosql_fixtures import event, event_documents, ingest_events
+
+from retail.nosql import early_sync, sync_events
+from retail.nosql.aggregations import funnel_totals
+from retail.nosql.gold_io import GoldNotBuiltError
+from retail.settings import Settings
+
+SESSIONS = 40
+TYPES = ("page_view", "product_view", "add_to_cart", "purchase")
+
+
+def _lines() -> list[dict[str, Any]]:
+    """40 sessions; session n has the first n % 4 + 1 funnel types, one event each, plus a
+    duplicate of its first event (a re-sent line: silver keeps the first copy)."""
+    lines = []
+    for n in range(SESSIONS):
+        for step, kind in enumerate(TYPES[: n % 4 + 1]):
+            lines.append(event(f"e{n}-{step}", kind, session_id=f"s{n}",
+                               ts=f"2024-03-01T10:{step:02d}:00+00:00"))
+        lines.append(event(f"e{n}-0", "page_view", session_id=f"s{n}"))
+    return lines
+
+
+@pytest.fixture
+def settings(tmp_path: Path, mongo_settings: Settings) -> Settings:
+    """A warehouse of its own, on the session's MongoDB server (embedded or MONGODB_URI)."""
+    own = replace(mongo_settings, duckdb_path=tmp_path / "warehouse" / "retail.duckdb")
+    ingest_events(own.duckdb_path, tmp_path / "batch-1", _lines())
+    return own
+
+
+def test_the_warehouse_is_released_before_the_documents_are_in(settings: Settings,
+                                                                db: Any) -> None:
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        # what dbt does next: open the warehouse for writing while the sync goes on
+        with duckdb.connect(str(settings.duckdb_path)) as con:
+            con.execute("create schema if not exists scratch")
+            con.execute("create table scratch.written_during_sync as select 1 as x")
+        outcome = early_sync.take(settings)
+    assert outcome is not None
+    steps = sum(n % 4 + 1 for n in range(SESSIONS))
+    assert (outcome.result.lines, outcome.result.inserted) == (steps + SESSIONS, steps)
+    assert outcome.result.duplicate_event_id == SESSIONS
+    assert len(event_documents(db)) == steps
+    assert outcome.totals == funnel_totals(db)
+    assert outcome.totals["sessions"] == SESSIONS
+    for step, kind in enumerate(TYPES):  # sessions with at least step + 1 types
+        assert outcome.totals[kind] == sum(1 for n in range(SESSIONS) if n % 4 >= step)
+
+
+def test_nothing_starts_early_unless_the_run_allows_it(settings: Settings, db: Any) -> None:
+    assert not early_sync.start(settings, db.name)
+    assert early_sync.take(settings) is None
+    assert "events" not in db.list_collection_names()
+
+
+def test_a_failed_early_sync_is_raised_by_the_step_that_takes_it(
+    tmp_path: Path, mongo_settings: Settings, db: Any
+) -> None:
+    missing = replace(mongo_settings, duckdb_path=tmp_path / "none" / "retail.duckdb")
+    with early_sync.allowed():
+        assert early_sync.start(missing, db.name)  # returns: it must not hang the run
+        with pytest.raises(GoldNotBuiltError, match="warehouse not found"):
+            early_sync.take(missing)
+
+
+def test_a_discarded_sync_is_completed_by_the_next_one(settings: Settings, db: Any) -> None:
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+    # the block's end discarded it (stopped before its next write, or already done)
+    again = sync_events(db, settings.duckdb_path)
+    assert again.loads == 1 and again.documents == sum(n % 4 + 1 for n in range(SESSIONS))
+    assert len(event_documents(db)) == again.documents
