@@ -36,6 +36,13 @@ from retail.settings import Settings
 DEFAULT_DATABASE = "retail"
 LOCK_WAIT_SECONDS = 300.0
 SERVER_SELECTION_TIMEOUT_MS = 10_000
+# The embedded server is pure Python: a long command (an aggregation over millions of events)
+# can keep it from answering the driver's heartbeat for more than pymongo's default 20 s, and a
+# missed heartbeat makes the driver reset its pool and cancel the command in flight
+# (`_OperationCancelled`, seen after an hour at scale 100). For the embedded server only: poll
+# (no streaming hello on a busy server) and allow a slow answer; it is a loopback process.
+EMBEDDED_OPTIONS = {"serverMonitoringMode": "poll", "heartbeatFrequencyMS": 60_000,
+                    "connectTimeoutMS": 600_000}
 
 
 class MongoUnavailableError(RetailError):
@@ -157,12 +164,12 @@ def embedded_server_uri(folder: Path) -> Iterator[str]:
                     entry.lock_file.close()
 
 
-def _connect(uri: str) -> Any:
+def _connect(uri: str, embedded: bool = False) -> Any:
     """A MongoClient that has answered a ping, or a clear error without credentials."""
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
-    options: dict[str, Any] = {"tz_aware": True}
+    options: dict[str, Any] = {"tz_aware": True, **(EMBEDDED_OPTIONS if embedded else {})}
     if "serverselectiontimeoutms" not in uri.lower():  # keyword arguments would override the URI
         options["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
     shown = redact_text(uri, uri)
@@ -200,7 +207,7 @@ def mongo_client(settings: Settings) -> Iterator[Any]:
         uri = settings.mongodb_uri or stack.enter_context(
             embedded_server_uri(settings.mongo_data_dir)
         )
-        client = _connect(uri)
+        client = _connect(uri, embedded=not settings.mongodb_uri)
         stack.callback(client.close)
         try:
             yield client
