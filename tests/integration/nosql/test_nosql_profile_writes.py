@@ -25,6 +25,25 @@ update gold.dim_customers set call_time = time '10:30' where customer_id = 11002
 """
 
 
+# ten customers without orders that no change below touches: they keep the share of changed
+# profiles under `IN_PLACE_SHARE`, so rebuilds are written in place
+UNTOUCHED = """
+insert into gold.dim_customers select 'k-x' || n, 12000 + n, 'AW000' || (12000 + n), 'Xi',
+    'Yu', 'Chile', 'Single', 'Male', null, date '2020-01-01' from range(10) as r(n)
+"""
+
+
+def _uuid(db: Any) -> Any:
+    return next(iter(db.list_collections(filter={"name": PROFILES})))["info"]["uuid"]
+
+
+def _gold(path: Path, *, with_segments: bool = True) -> Path:
+    gold = hand_made_gold(path, with_segments=with_segments)
+    with duckdb.connect(str(gold)) as con:
+        con.execute(UNTOUCHED)
+    return gold
+
+
 def _profiles(db: Any) -> list[dict[str, Any]]:
     return list(db[PROFILES].find({}, sort=[("_id", 1)]))
 
@@ -74,8 +93,9 @@ def test_a_failed_first_build_leaves_no_profiles_and_no_record(db: Any, tmp_path
 
 def test_a_rebuild_after_gold_changes_equals_a_build_from_scratch(
         db: Any, scratch: Any, tmp_path: Path) -> None:
-    gold = hand_made_gold(tmp_path / "warehouse.duckdb", with_segments=False)
+    gold = _gold(tmp_path / "warehouse.duckdb", with_segments=False)
     build_customer_profiles(db, gold)
+    identity = _uuid(db)
     with duckdb.connect(str(gold)) as con:
         con.execute(HAND_MADE_SEGMENTS)  # one customer gains a segment
         con.execute("update gold.dim_customers set country = 'Austria' where customer_id = 11000")
@@ -86,47 +106,68 @@ def test_a_rebuild_after_gold_changes_equals_a_build_from_scratch(
                     " date '2024-02-01', null, 3, 10.25, 30.75, 12.00, 'Online'),"
                     " ('SO201', 'k-c2', 'k-p1', date '2024-02-02', null, 1, 5.50, 5.50, 1.50,"
                     " 'Store')")
-    assert build_customer_profiles(db, gold, batch_size=1) == 3
-    assert sorted(db[PROFILES].distinct("_id")) == [11000, 11001, 11003]
+    assert build_customer_profiles(db, gold, batch_size=1) == 13
+    assert _uuid(db) == identity  # written in place
+    assert sorted(db[PROFILES].distinct("_id"))[:3] == [11000, 11001, 11003]
     _assert_same_as_from_scratch(db, scratch, gold)
 
-    # re-runs change nothing: skipped, then forced (every profile rewritten in place)
+    # re-runs change nothing: skipped, then forced (every profile restaged)
     before = _profiles(db)
-    assert build_customer_profiles(db, gold) == 3
-    assert build_customer_profiles(db, gold, skip_unchanged=False, batch_size=2) == 3
+    assert build_customer_profiles(db, gold) == 13
+    assert _uuid(db) == identity
+    assert build_customer_profiles(db, gold, skip_unchanged=False, batch_size=2) == 13
     assert _profiles(db) == before
+
+
+def test_a_rebuild_changing_most_profiles_is_staged(
+        db: Any, scratch: Any, tmp_path: Path) -> None:
+    gold = _gold(tmp_path / "warehouse.duckdb")
+    build_customer_profiles(db, gold)
+    identity = _uuid(db)
+    with duckdb.connect(str(gold)) as con:
+        con.execute("update gold.dim_customers set last_name = upper(last_name)")
+    assert build_customer_profiles(db, gold) == 13
+    assert _uuid(db) != identity  # a new collection renamed over the live one
+    assert db[PROFILES].find_one({"_id": 12003})["last_name"] == "YU"
+    _assert_same_as_from_scratch(db, scratch, gold)
 
 
 def test_a_failed_rebuild_keeps_every_profile_and_the_next_run_completes_it(
         db: Any, scratch: Any, tmp_path: Path) -> None:
-    gold = hand_made_gold(tmp_path / "warehouse.duckdb")
+    gold = _gold(tmp_path / "warehouse.duckdb")
     build_customer_profiles(db, gold)
     before = {doc["_id"]: doc for doc in _profiles(db)}
     ledger = db.load_ledger.find_one({"_id": PROFILES})
+    # Ann's segment gains a (null) field, Bo gains a segment holding a value BSON cannot store
     with duckdb.connect(str(gold)) as con:
-        con.execute(BAD_VALUE)
+        con.execute("alter table gold.customer_segments add column call_time time")
+        con.execute("insert into gold.customer_segments values"
+                    " ('k-c2', 11001, 21.25, 'Low', 'New', time '10:30')")
     with pytest.raises(InvalidDocument):
         build_customer_profiles(db, gold, batch_size=1)
     after = {doc["_id"]: doc for doc in _profiles(db)}
     assert after.keys() == before.keys()
-    assert after[11002] == before[11002]  # the failing one: the old profile stays
+    assert "call_time" in after[11000]["segment"]  # written before the failure
+    assert after[11001] == before[11001]  # the failing one: the old profile stays
     assert db.load_ledger.find_one({"_id": PROFILES}) == ledger
 
     with duckdb.connect(str(gold)) as con:  # the user corrects the value and re-runs
-        con.execute("update gold.dim_customers set call_time = null")
-    assert build_customer_profiles(db, gold) == 3
+        con.execute("update gold.customer_segments set call_time = null")
+    assert build_customer_profiles(db, gold) == 13
     _assert_same_as_from_scratch(db, scratch, gold)
 
 
 def test_customers_swapping_keys_are_rebuilt(db: Any, scratch: Any, tmp_path: Path) -> None:
     """In place, the swap collides on the unique `customer_key`: that run stages instead."""
-    gold = hand_made_gold(tmp_path / "warehouse.duckdb")
+    gold = _gold(tmp_path / "warehouse.duckdb")
     build_customer_profiles(db, gold)
+    identity = _uuid(db)
     swap = ("case customer_key when 'k-c1' then 'k-c2' when 'k-c2' then 'k-c1'"
             " else customer_key end")
     with duckdb.connect(str(gold)) as con:
         for table in ("dim_customers", "fct_sales", "customer_segments"):
             con.execute(f"update gold.{table} set customer_key = {swap}")
-    assert build_customer_profiles(db, gold) == 3
+    assert build_customer_profiles(db, gold) == 13
+    assert _uuid(db) != identity
     assert db[PROFILES].find_one({"_id": 11000})["customer_key"] == "k-c2"
     _assert_same_as_from_scratch(db, scratch, gold)
