@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -58,7 +59,11 @@ class RetailResource(dg.ConfigurableResource):
 
 
 def dbt_resource() -> LocalDbtCliResource:
-    return LocalDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+    """dbt through `retail-dbt` (orchestration/dbt_client.py): the warm dbt server of a
+    `retail run`, the real `dbt` elsewhere; the real `dbt` where the script is not installed."""
+    client = Path(sys.executable).with_name("retail-dbt")
+    executable = str(client) if client.exists() else dbt_executable()
+    return LocalDbtCliResource(project_dir=dbt_project(), dbt_executable=executable)
 
 
 def resources_for(settings: Settings) -> dict[str, object]:

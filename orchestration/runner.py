@@ -23,6 +23,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration import dbt_forkserver
 from orchestration.instance import ephemeral_settings, prepare_home
 from orchestration.progress import error_message
 from retail.errors import UsageError
@@ -145,7 +146,7 @@ def run_pipeline(
     log_dir = log_dir or settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{run_id[:8]}.log"
-    with pipeline_instance() as instance, log_file.open("w") as log:
+    with dbt_forkserver.serving(), pipeline_instance() as instance, log_file.open("w") as log:
         started = time.perf_counter()
         warmup.start(settings)  # the JVM starts while the steps before Spark work
         try:

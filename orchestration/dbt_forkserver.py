@@ -1,0 +1,322 @@
+"""A warm dbt for the run: one process imports dbt once and forks a child per dbt invocation.
+
+Why: every dbt step of a run starts a `dbt` process (dagster-dbt runs the executable and reads
+its JSON log lines), and each fresh process spends 2-3 s of CPU importing dbt before it does
+anything. This server (`python -m orchestration.dbt_forkserver`, like multiprocessing's
+forkserver) imports dbt, its DuckDB adapter and what a build imports lazily, once, then serves
+each connection of orchestration/dbt_client.py (the resource's `dbt_executable`) by forking a
+child that runs exactly what the `dbt` console script runs (`sys.exit(cli())`) with the
+client's argv, environment, cwd and stdin/stdout/stderr (received with SCM_RIGHTS).
+
+Lifecycle (as retail/nosql/embedded_process.py): `serving()` (used by orchestration/runner.py)
+creates the listening Unix socket in a private temp dir, hands it to the server and goes on at
+once (clients that connect while the server still imports wait in the backlog). The server
+exits when its stdin closes (the run's end, or the run's death), after reporting the exit codes
+of children still running. While the context is active, RETAIL_DBT_FORKSERVER names the socket
+in os.environ (dagster-dbt starts dbt with a copy of it); outside it the client runs the real
+dbt, so `dagster dev` and tests behave as before.
+
+Protocol (one connection per invocation): the client sends an 8-byte length with its fds
+(0, 1, 2), then that many bytes of JSON {argv, env, cwd}. The server answers `pid N` once the
+child runs, then `exit N` or `signal N` from waitpid; or `refused REASON` (the client then
+runs the real dbt). The server forks only while single-threaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+import types
+from collections.abc import Iterator
+from typing import Any
+
+ENV_VAR = "RETAIL_DBT_FORKSERVER"
+HEADER = struct.Struct("!Q")
+# Imported once before serving: the CLI, the adapter, and the modules a `dbt build` of this
+# project imports lazily (measured: what sys.modules gains during an in-process build).
+PRELOAD = (
+    "dbt.cli.main",
+    "dbt.adapters.duckdb",
+    "dbt.adapters.duckdb.impl",
+    "dbt.task.build",
+    "dbt.task.compile",
+    "dbt.task.function",
+    "dbt.task.printer",
+    "dbt.compilation",
+    "dbt.runners",
+    "dbt.parser.sql",
+    "dbt.parser.schema_yaml_readers",
+    "dbt.graph.thread_pool",
+    "dbt_common.clients.agate_helper",
+    "sqlparse",
+    "daff",
+    "babel.dates",
+    "google.protobuf.descriptor_pb2",
+    "multiprocessing.pool",
+    "multiprocessing.dummy",
+    "_strptime",
+)
+STOP_WAIT_SECONDS = 30.0
+REQUEST_TIMEOUT_SECONDS = 10.0
+
+
+def preload() -> None:
+    for name in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+def single_threaded() -> bool:
+    """Forking a multi-threaded process can copy a lock some other thread holds."""
+    try:
+        tasks = len(os.listdir("/proc/self/task"))
+    except OSError:
+        tasks = 1
+    return threading.active_count() == 1 and tasks == 1
+
+
+def _receive(conn: socket.socket) -> tuple[list[int], dict[str, Any]]:
+    data, fds, _flags, _addr = socket.recv_fds(conn, HEADER.size, 3)
+    try:
+        while len(data) < HEADER.size:
+            chunk = conn.recv(HEADER.size - len(data))
+            if not chunk:
+                raise ConnectionError("request cut short")
+            data += chunk
+        (size,) = HEADER.unpack(data)
+        body = bytearray()
+        while len(body) < size:
+            chunk = conn.recv(min(size - len(body), 1 << 16))
+            if not chunk:
+                raise ConnectionError("request cut short")
+            body += chunk
+        if len(fds) != 3:
+            raise ConnectionError(f"expected 3 file descriptors, got {len(fds)}")
+        return fds, json.loads(body)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """What the interpreter makes of `sys.exit(value)`."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code & 0xFF
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _run_dbt(request: dict[str, Any]) -> int:
+    """In the child: what the `dbt` console script runs, in the client's place."""
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = list(request["argv"])
+    script = types.ModuleType("__main__")  # as the `dbt` script's (click names the program
+    script.__file__ = sys.argv[0]  # after argv[0] unless __main__ is a package's module)
+    sys.modules["__main__"] = script
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True)  # dagster-dbt reads dbt's events live
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from dbt.cli.main import cli
+
+    try:
+        sys.exit(cli())
+    except SystemExit as exc:
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        return -signal.SIGINT
+    except BaseException:
+        traceback.print_exc()
+        return 1
+
+
+def _child(fds: list[int], request: dict[str, Any], inherited: list[int]) -> None:
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in inherited:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        code = _run_dbt(request)
+        with contextlib.suppress(Exception):
+            import atexit
+
+            atexit._run_exitfuncs()  # what a dbt process runs at exit (log handlers' flush)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        if code < 0:  # died of a signal, as an interrupted interpreter does
+            signal.signal(-code, signal.SIG_DFL)
+            os.kill(os.getpid(), -code)
+        os._exit(code if code >= 0 else 1)
+
+
+def serve(listener: socket.socket) -> int:
+    """Serve until stdin closes, then until the running children have been reported."""
+    preload()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the select through wake_w
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the clients forward interrupts
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(0, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    children: dict[int, socket.socket] = {}
+    accepting = True
+    while accepting or children:
+        for key, _events in selector.select(timeout=1.0):
+            if key.fileobj is listener:
+                inherited = [listener.fileno(), wake_r, wake_w,
+                             *(c.fileno() for c in children.values())]
+                _accept(listener, children, inherited)
+            elif key.fileobj == 0:
+                if not os.read(0, 1 << 16):  # the run closed the pipe or died
+                    selector.unregister(0)
+                    selector.unregister(listener)
+                    listener.close()
+                    accepting = False
+            else:
+                with contextlib.suppress(BlockingIOError):
+                    while os.read(wake_r, 512):
+                        pass
+        _reap(children)
+    return 0
+
+
+def _accept(listener: socket.socket, children: dict[int, socket.socket],
+            inherited: list[int]) -> None:
+    conn, _addr = listener.accept()
+    conn.settimeout(REQUEST_TIMEOUT_SECONDS)
+    try:
+        fds, request = _receive(conn)
+    except (OSError, ValueError):
+        conn.close()
+        return
+    try:
+        if not single_threaded():
+            conn.sendall(b"refused the server has more than one thread\n")
+            conn.close()
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(fds, request, [*inherited, conn.fileno()])
+        children[pid] = conn
+        with contextlib.suppress(OSError):
+            conn.sendall(f"pid {pid}\n".encode())
+    finally:
+        for fd in fds:
+            os.close(fd)  # only the child holds the client's streams (dagster-dbt sees EOF)
+
+
+def _reap(children: dict[int, socket.socket]) -> None:
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = children.pop(pid, None)
+        if conn is None:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        message = f"exit {code}\n" if code >= 0 else f"signal {-code}\n"
+        with contextlib.suppress(OSError):
+            conn.sendall(message.encode())
+        conn.close()
+
+
+def start() -> tuple[subprocess.Popen[bytes], str]:
+    """The server process and its socket path (in a new private temp dir); raises OSError.
+
+    Costs a few milliseconds: the socket listens on return, the server imports dbt in the
+    background (a client that connects meanwhile waits in the backlog)."""
+    folder = tempfile.mkdtemp(prefix="retail-dbt-")
+    path = os.path.join(folder, "dbt.sock")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(path)
+            listener.listen(64)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "orchestration.dbt_forkserver", str(listener.fileno())],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=[listener.fileno()], start_new_session=True,
+            )
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return process, path
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[str | None]:
+    """A warm dbt server for the duration of the context, its socket path in RETAIL_DBT_FORKSERVER.
+
+    Yields the path, or None where no server could start (the client then runs the real dbt).
+    Nested use shares the outer server."""
+    if os.environ.get(ENV_VAR):
+        yield os.environ[ENV_VAR]
+        return
+    try:
+        process, path = start()
+    except OSError:
+        process, path = None, None
+    if process is None:
+        yield None
+        return
+    os.environ[ENV_VAR] = path
+    try:
+        yield path
+    finally:
+        os.environ.pop(ENV_VAR, None)
+        stop(process)
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Close the server's stdin; it exits once its running children (none, normally) ended."""
+    with contextlib.suppress(OSError):
+        process.stdin.close()
+    try:
+        process.wait(STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(serve(socket.socket(fileno=int(sys.argv[1]))))
