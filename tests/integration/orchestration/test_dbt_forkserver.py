@@ -1,0 +1,140 @@
+"""The warm dbt server (orchestration/dbt_forkserver.py) and its client `retail-dbt`
+(orchestration/dbt_client.py): real dbt commands through both give what `dbt` gives.
+
+A tiny dbt project of its own (one model that builds, one that reads a missing table) keeps the
+commands fast and their outcomes known: `dbt run --select ok` succeeds (0), a run with the bad
+model fails a node (1), an unknown option is a usage error (2). dbt's JSON log lines carry the
+pid of the process that wrote them: through the server it is a forked child, not the client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from orchestration import dbt_forkserver
+from orchestration.dbt_client import ENV_VAR
+from orchestration.resources import dbt_resource
+from retail.dbt import dbt_executable
+
+
+@dataclass
+class Run:
+    pid: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+CLIENT = str(Path(sys.executable).with_name("retail-dbt"))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project, parsed once (so every command below reuses dbt's partial parse alike)."""
+    tmp_path = tmp_path_factory.mktemp("forkserver")
+    root = tmp_path / "mini"
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text('name: mini\nversion: "1.0"\nprofile: mini\n')
+    (root / "profiles.yml").write_text(
+        "mini:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {tmp_path / 'mini.duckdb'}\n      threads: 1\n"
+    )
+    (root / "models" / "ok.sql").write_text("select 1 as x\n")
+    (root / "models" / "bad.sql").write_text("select * from no_such_table\n")
+    proc, _events = dbt(dbt_executable(), ["parse"], root)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    return root
+
+
+def dbt(executable: str, args: list[str], project: Path) -> tuple[Run, list[dict]]:
+    """`<executable> <args>` as dagster-dbt starts dbt (JSON logs on stdout)."""
+    env = {**os.environ, "DBT_LOG_FORMAT": "json", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "DBT_PROFILES_DIR": str(project), "DBT_TARGET_PATH": str(project / "target")}
+    with subprocess.Popen([executable, *args], cwd=project, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        stdout, stderr = proc.communicate(timeout=300)
+    events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return Run(proc.pid, proc.returncode, stdout, stderr), events
+
+
+def names(events: list[dict]) -> list[tuple[str, str]]:
+    return [(e["info"]["name"], e["info"]["level"]) for e in events]
+
+
+@pytest.fixture
+def server():
+    assert ENV_VAR not in os.environ
+    with dbt_forkserver.serving() as path:
+        assert os.environ[ENV_VAR] == path and Path(path).exists()
+        yield path
+    assert ENV_VAR not in os.environ
+    assert not Path(path).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["run", "--select", "ok"], 0), (["run"], 1), (["run", "--no-such-option"], 2)],
+)
+def test_served_dbt_gives_the_events_and_exit_code_of_dbt(project, server, args, code) -> None:
+    served, served_events = dbt(CLIENT, args, project)
+    real, real_events = dbt(dbt_executable(), args, project)
+    assert real.returncode == code, real.stderr[-2000:]
+    assert served.returncode == code, served.stderr[-2000:]
+    assert names(served_events) == names(real_events)
+    assert served.stderr == real.stderr  # click's usage error names `dbt`, as dbt's own does
+    if code != 2:
+        assert served_events and real_events
+        assert {e["info"]["pid"] for e in real_events} == {real.pid}
+        # a child of the server wrote them: not a dbt the client started or became
+        assert {e["info"]["pid"] for e in served_events} != {served.pid}
+        statuses = [e["data"]["node_info"]["node_status"] for e in served_events
+                    if e["info"]["name"] == "LogModelResult"]
+        assert statuses == [e["data"]["node_info"]["node_status"] for e in real_events
+                            if e["info"]["name"] == "LogModelResult"]
+        assert sorted(statuses) == (["error", "success"] if code == 1 else ["success"])
+
+
+def test_the_client_runs_dbt_itself_without_a_server(project, tmp_path, monkeypatch) -> None:
+    """Variable unset (`dagster dev`, tests) or naming a socket nobody serves: the client becomes
+    `dbt` (exec), so the events' pid is the process the caller started."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    for socket_path in (None, str(tmp_path / "gone.sock")):
+        if socket_path:
+            monkeypatch.setenv(ENV_VAR, socket_path)
+        proc, events = dbt(CLIENT, ["run", "--select", "ok"], project)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert events and {e["info"]["pid"] for e in events} == {proc.pid}
+
+
+def test_the_server_exits_when_its_stdin_closes(project) -> None:
+    process, path = dbt_forkserver.start()
+    try:
+        os.environ[ENV_VAR] = path
+        proc, _events = dbt(CLIENT, ["run", "--select", "ok"], project)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    finally:
+        os.environ.pop(ENV_VAR, None)
+        process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    with socket.socket(socket.AF_UNIX) as client, pytest.raises(OSError):
+        client.connect(path)
+    shutil.rmtree(Path(path).parent)
+
+
+def test_the_dbt_resource_runs_through_the_server(server, tmp_path) -> None:
+    """What a run's dbt steps do: dagster-dbt starts the resource's executable (`retail-dbt`)."""
+    resource = dbt_resource()
+    assert resource.dbt_executable == CLIENT
+    invocation = resource.cli(["parse", "--quiet"], target_path=tmp_path / "target")
+    invocation.wait()
+    assert invocation.is_successful()
+    assert (tmp_path / "target" / "manifest.json").exists()
