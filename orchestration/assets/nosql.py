@@ -83,7 +83,8 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
             timing = {"duration_seconds": round(time.perf_counter() - started, 3)}
         else:
             synced = early.result
-            timing = {"duration_seconds": early.sync_seconds, "synced_during_dbt": True}
+            timing = {"duration_seconds": early.sync_seconds, "synced_during_dbt": True,
+                      "funnel_seconds": early.funnel_seconds}
         yield dg.Output(None, output_name="events", metadata={**synced.as_metadata(), **timing})
         started = time.perf_counter()
         profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
