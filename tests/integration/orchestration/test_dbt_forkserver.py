@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,3 +140,34 @@ def test_the_dbt_resource_runs_through_the_server(server, tmp_path) -> None:
     invocation.wait()
     assert invocation.is_successful()
     assert (tmp_path / "target" / "manifest.json").exists()
+
+
+def interrupted(executable: str, project: Path) -> tuple[int, list[str]]:
+    """Exit code and last event names of a slow `dbt run` sent SIGINT once its model started
+    (what dagster-dbt does when a run is cancelled)."""
+    env = {**os.environ, "DBT_LOG_FORMAT": "json", "DBT_PROFILES_DIR": str(project),
+           "DBT_TARGET_PATH": str(project / "target")}
+    with subprocess.Popen([executable, "run", "--select", "slow"], cwd=project, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            if '"LogStartLine"' in line:
+                break
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stdout.read()
+        code = proc.wait(timeout=60)
+    return code, [json.loads(line)["info"]["name"] for line in rest.splitlines()
+                  if line.startswith("{")][-2:]
+
+
+def test_an_interrupt_reaches_the_forked_dbt(project, server) -> None:
+    slow = project / "models" / "slow.sql"
+    slow.write_text("{{ config(materialized='table') }}\n"
+                    "select sum(a.range * b.range) as n from range(300000) a, range(300000) b\n")
+    try:
+        real = interrupted(dbt_executable(), project)
+        served = interrupted(CLIENT, project)
+    finally:
+        slow.unlink()
+    assert real[0] == 2  # dbt's exit code for an interrupted run
+    assert served == real
