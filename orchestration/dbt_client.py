@@ -1,12 +1,14 @@
 """`retail-dbt`: the dbt executable the platform's dbt resource runs; `dbt` through a warm server.
 
-Where RETAIL_DBT_FORKSERVER names the socket of a running orchestration/dbt_forkserver.py (set
-by `retail run` for its duration), this asks the server to run `dbt <args>` in a forked child
-that already imported dbt, with this process's argv, environment, cwd and stdin/stdout/stderr,
-and exits with the child's exit code; SIGINT/SIGTERM sent to this process go to the child. So
-dagster-dbt sees the same JSON lines on the pipe and the same exit codes as from `dbt`.
+Where the process that started this one serves a warm dbt (orchestration/dbt_forkserver.py
+`serving()`, which `retail run` uses for its duration: the socket `socket_path(parent pid)`),
+or RETAIL_DBT_FORKSERVER names a server's socket, this asks the server to run `dbt <args>` in
+a forked child that already imported dbt, with this process's argv, environment, cwd and
+stdin/stdout/stderr, and exits with the child's exit code; SIGINT/SIGTERM sent to this process
+go to the child. So dagster-dbt sees the same JSON lines on the pipe and the same exit codes
+as from `dbt`.
 
-Anywhere else (variable unset, server gone or refusing before the child started), it replaces
+Anywhere else (no server, server gone or refusing before the child started), it replaces
 itself with the real `dbt` beside this Python (os.execv): `dagster dev`, tests and scripts
 behave exactly as with `dbt`. Standard library only: this process must start in milliseconds.
 """
@@ -20,11 +22,24 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 from typing import NoReturn
 
 ENV_VAR = "RETAIL_DBT_FORKSERVER"  # orchestration/dbt_forkserver.py ENV_VAR
 HEADER = struct.Struct("!Q")
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
+
+
+def socket_path(pid: int) -> str:
+    """Where the dbt server of process `pid` listens: a folder only this user can enter."""
+    return os.path.join(tempfile.gettempdir(), f"retail-dbt-{os.getuid()}", f"{pid}.sock")
+
+
+def server_socket() -> str | None:
+    """RETAIL_DBT_FORKSERVER when set, else the socket of the process that started this one
+    (dagster-dbt's, in a `retail run`) when that process serves; None: run the real dbt."""
+    path = os.environ.get(ENV_VAR) or socket_path(os.getppid())
+    return path if os.path.exists(path) else None
 
 
 def real_dbt() -> str:
@@ -76,7 +91,7 @@ def _request(args: list[str]) -> bytes:
 
 def main() -> NoReturn:
     args = sys.argv[1:]
-    path = os.environ.get(ENV_VAR)
+    path = server_socket()
     if not path:
         exec_dbt(args)
     forwarder = _Forwarder()

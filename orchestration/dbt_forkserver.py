@@ -12,9 +12,10 @@ Lifecycle (as retail/nosql/embedded_process.py): `serving()` (used by orchestrat
 creates the listening Unix socket in a private temp dir, hands it to the server and goes on at
 once (clients that connect while the server still imports wait in the backlog). The server
 exits when its stdin closes (the run's end, or the run's death), after reporting the exit codes
-of children still running. While the context is active, RETAIL_DBT_FORKSERVER names the socket
-in os.environ (dagster-dbt starts dbt with a copy of it); outside it the client runs the real
-dbt, so `dagster dev` and tests behave as before.
+of children still running. The socket is `dbt_client.socket_path(<pid of the run>)`: a client
+finds the server of the process that started it (dagster-dbt's in-process step) by its parent
+pid, so nothing is written to the environment; anywhere else (`dagster dev`, whose steps run in
+their own processes, tests, scripts) the client runs the real dbt, as before.
 
 Protocol (one connection per invocation): the client sends an 8-byte length with its fds
 (0, 1, 2), then that many bytes of JSON {argv, env, cwd}. The server answers `pid N` once the
@@ -29,20 +30,19 @@ import importlib
 import json
 import os
 import selectors
-import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import traceback
 import types
 from collections.abc import Iterator
 from typing import Any
 
-ENV_VAR = "RETAIL_DBT_FORKSERVER"
+from orchestration.dbt_client import socket_path
+
 HEADER = struct.Struct("!Q")
 # Imported once before serving: the CLI, the adapter, and the modules a `dbt build` of this
 # project imports lazily (measured: what sys.modules gains during an in-process build).
@@ -260,13 +260,24 @@ def _reap(children: dict[int, socket.socket]) -> None:
         conn.close()
 
 
+def _private_folder(path: str) -> None:
+    """Create the socket's folder for this user only; refuse one another user could reach."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    info = os.stat(folder)
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{folder} is not private to this user")
+
+
 def start() -> tuple[subprocess.Popen[bytes], str]:
-    """The server process and its socket path (in a new private temp dir); raises OSError.
+    """The server process and its socket path (`socket_path` of this process); raises OSError.
 
     Costs a few milliseconds: the socket listens on return, the server imports dbt in the
     background (a client that connects meanwhile waits in the backlog)."""
-    folder = tempfile.mkdtemp(prefix="retail-dbt-")
-    path = os.path.join(folder, "dbt.sock")
+    path = socket_path(os.getpid())
+    _private_folder(path)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # left by a crashed process that had this pid
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
             listener.bind(path)
@@ -277,34 +288,37 @@ def start() -> tuple[subprocess.Popen[bytes], str]:
                 pass_fds=[listener.fileno()], start_new_session=True,
             )
     except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
         raise
     return process, path
 
 
+_serving: list[str] = []  # the socket of this process's server while `serving()` is active
+
+
 @contextlib.contextmanager
 def serving() -> Iterator[str | None]:
-    """A warm dbt server for the duration of the context, its socket path in RETAIL_DBT_FORKSERVER.
-
-    Yields the path, or None where no server could start (the client then runs the real dbt).
-    Nested use shares the outer server."""
-    if os.environ.get(ENV_VAR):
-        yield os.environ[ENV_VAR]
+    """A warm dbt server for the duration of the context, listening on `socket_path` of this
+    process: the clients dagster-dbt starts from here find it by their parent's pid (nothing is
+    written to the environment). Yields the path, or None where no server could start (the
+    clients then run the real dbt). Nested use shares the outer server."""
+    if _serving:
+        yield _serving[0]
         return
     try:
         process, path = start()
     except OSError:
-        process, path = None, None
-    if process is None:
         yield None
         return
-    os.environ[ENV_VAR] = path
+    _serving.append(path)
     try:
         yield path
     finally:
-        os.environ.pop(ENV_VAR, None)
+        _serving.clear()
         stop(process)
-        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

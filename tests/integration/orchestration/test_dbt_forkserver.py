@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from orchestration import dbt_forkserver
-from orchestration.dbt_client import ENV_VAR
+from orchestration.dbt_client import ENV_VAR, socket_path
 from orchestration.resources import dbt_resource
 from retail.dbt import dbt_executable
 
@@ -74,11 +73,12 @@ def names(events: list[dict]) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def server():
+    """This process serves: the clients it starts find the server by their parent's pid."""
     assert ENV_VAR not in os.environ
     with dbt_forkserver.serving() as path:
-        assert os.environ[ENV_VAR] == path and Path(path).exists()
+        assert path == socket_path(os.getpid()) and Path(path).exists()
+        assert ENV_VAR not in os.environ  # nothing written to the environment
         yield path
-    assert ENV_VAR not in os.environ
     assert not Path(path).exists()
 
 
@@ -109,9 +109,9 @@ def test_the_client_runs_dbt_itself_without_a_server(project, tmp_path, monkeypa
     """Variable unset (`dagster dev`, tests) or naming a socket nobody serves: the client becomes
     `dbt` (exec), so the events' pid is the process the caller started."""
     monkeypatch.delenv(ENV_VAR, raising=False)
-    for socket_path in (None, str(tmp_path / "gone.sock")):
-        if socket_path:
-            monkeypatch.setenv(ENV_VAR, socket_path)
+    for named in (None, str(tmp_path / "gone.sock")):
+        if named:
+            monkeypatch.setenv(ENV_VAR, named)
         proc, events = dbt(CLIENT, ["run", "--select", "ok"], project)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert events and {e["info"]["pid"] for e in events} == {proc.pid}
@@ -120,16 +120,15 @@ def test_the_client_runs_dbt_itself_without_a_server(project, tmp_path, monkeypa
 def test_the_server_exits_when_its_stdin_closes(project) -> None:
     process, path = dbt_forkserver.start()
     try:
-        os.environ[ENV_VAR] = path
-        proc, _events = dbt(CLIENT, ["run", "--select", "ok"], project)
+        proc, events = dbt(CLIENT, ["run", "--select", "ok"], project)
         assert proc.returncode == 0, proc.stderr[-2000:]
+        assert events and {e["info"]["pid"] for e in events} != {proc.pid}  # served
     finally:
-        os.environ.pop(ENV_VAR, None)
         process.stdin.close()
     assert process.wait(timeout=30) == 0
     with socket.socket(socket.AF_UNIX) as client, pytest.raises(OSError):
         client.connect(path)
-    shutil.rmtree(Path(path).parent)
+    Path(path).unlink()
 
 
 def test_the_dbt_resource_runs_through_the_server(server, tmp_path) -> None:
