@@ -29,6 +29,7 @@ def read_only(duckdb_path: Path) -> Any:
 
 
 WAREHOUSE_ALIAS = "warehouse"
+STAGING_MEMORY = "4GB"  # of the in-memory DuckDB that stages rows (`attached_read_only`)
 
 
 def attached_read_only(duckdb_path: Path) -> Any:
@@ -45,6 +46,11 @@ def attached_read_only(duckdb_path: Path) -> Any:
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
+        # rows staged here may be held while dbt builds gold in another process: bounded, and
+        # spilled beside the warehouse (as DuckDB spills a file database) beyond the bound
+        spill = f"{Path(duckdb_path).resolve()}.staging.tmp".replace("'", "''")
+        con.execute(f"set memory_limit = '{STAGING_MEMORY}'")
+        con.execute(f"set temp_directory = '{spill}'")
         path = str(Path(duckdb_path)).replace("'", "''")
         try:
             con.execute(f"attach '{path}' as {WAREHOUSE_ALIAS} (read_only)")
