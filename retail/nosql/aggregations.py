@@ -56,20 +56,24 @@ order by step_order
 """
 
 
-def refresh_product_lookup(db: Any, duckdb_path: Path) -> int:
-    """Rewrite `products` (one doc per product number: its current version) from gold."""
-    from pymongo import ReplaceOne
-
+def current_products(duckdb_path: Path) -> list[tuple[Any, ...]]:
+    """The rows of `products`: each product number's current version in `gold.dim_products`."""
     con = read_only(duckdb_path)
     try:
         require_tables(con, duckdb_path, ["dim_products"])
-        rows = con.execute(
+        return con.execute(
             "select product_number, product_key, product_name, category, subcategory "
             "from gold.dim_products where is_current and product_key <> '-1' "
             "order by product_number"
         ).fetchall()
     finally:
         con.close()
+
+
+def write_product_lookup(db: Any, rows: list[tuple[Any, ...]]) -> int:
+    """Rewrite `products` (one doc per product number) from `current_products` rows."""
+    from pymongo import ReplaceOne
+
     names = ("product_key", "product_name", "category", "subcategory")
     requests = [ReplaceOne({"_id": row[0]}, dict(zip(names, row[1:], strict=True)), upsert=True)
                 for row in rows]
@@ -78,6 +82,11 @@ def refresh_product_lookup(db: Any, duckdb_path: Path) -> int:
         collection.bulk_write(requests, ordered=False)
     collection.delete_many({"_id": {"$nin": [row[0] for row in rows]}})
     return len(rows)
+
+
+def refresh_product_lookup(db: Any, duckdb_path: Path) -> int:
+    """Rewrite `products` from the current rows of gold."""
+    return write_product_lookup(db, current_products(duckdb_path))
 
 
 @dataclass
@@ -90,9 +99,12 @@ class EventFigures:
     views: list[dict[str, Any]]  # rows of `pipelines.product_views`
 
 
-def product_view_figures(db: Any, duckdb_path: Path) -> dict[str, list[dict[str, Any]]]:
-    """The facets of `pipelines.product_view_facets` (one pass), products refreshed first."""
-    refresh_product_lookup(db, duckdb_path)
+def product_view_figures(db: Any, duckdb_path: Path | None,
+                         products: list[tuple[Any, ...]] | None = None,
+                         ) -> dict[str, list[dict[str, Any]]]:
+    """The facets of `pipelines.product_view_facets` (one pass), products refreshed first
+    (from gold, or from `products`: rows `current_products` read earlier)."""
+    write_product_lookup(db, current_products(duckdb_path) if products is None else products)
     facets = next(iter(db.events.aggregate(pipelines.product_view_facets())), {})
     return {name: facets.get(name, []) for name in ("most_viewed", "category_daily", "views")}
 
