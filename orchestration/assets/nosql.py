@@ -1,11 +1,12 @@
 """MongoDB: web events and customer profiles in MongoDB, aggregations back into gold.
 
-One step (one embedded server start): make `events` mirror the warehouse's web events
-(`bronze.web_events`, batch by batch: `sync_events`), rebuild the customer-360 profiles from
-gold (skipped when that gold is unchanged), run the aggregation pipelines into `gold.nosql_*`,
-then compare MongoDB's figures with dbt's (`check_against_dbt`) as an asset check. Events come
-from bronze, not from the extract folder, so MongoDB holds what the warehouse holds (a batch
-ingested again, removed, or another warehouse) and aggregations never read stale events.
+One step (one embedded server start): rebuild the customer-360 profiles from gold (skipped
+when that gold is unchanged), make `events` mirror the warehouse's web events
+(`bronze.web_events`, batch by batch: `sync_events`), run the aggregation pipelines into
+`gold.nosql_*`, then compare MongoDB's figures with dbt's (`check_against_dbt`) as an asset
+check. Events come from bronze, not from the extract folder, so MongoDB holds what the
+warehouse holds (a batch ingested again, removed, or another warehouse) and aggregations never
+read stale events.
 In `retail run` the events were synced (and the funnel and product-view passes run) while dbt,
 Spark and the segmentation models worked (retail/nosql/early_sync.py, started by the bronze
 step, handed gold's products by the dbt step): this step takes that outcome.
@@ -76,8 +77,14 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
     from retail.nosql.aggregations import EventFigures, funnel_totals, product_view_figures
 
     settings = retail.settings()
-    early = early_sync.take(settings)  # `retail run` synced the events while dbt built gold
     with mongo_database(settings) as db:
+        # profiles first: in `retail run` the events work started early may still be running
+        # on the server; building the documents here overlaps it
+        started = time.perf_counter()
+        profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
+        yield dg.Output(None, output_name="customer_profiles", metadata={
+            "documents": profiles, "duration_seconds": round(time.perf_counter() - started, 3)})
+        early = early_sync.take(settings)  # `retail run`: synced while dbt built gold
         started = time.perf_counter()
         if early is None:
             synced = sync_events(db, settings.duckdb_path, progress=False)
@@ -89,11 +96,7 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
                       "product_views_seconds": early.products_seconds}
         yield dg.Output(None, output_name="events", metadata={**synced.as_metadata(), **timing})
         started = time.perf_counter()
-        profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
-        yield dg.Output(None, output_name="customer_profiles", metadata={
-            "documents": profiles, "duration_seconds": round(time.perf_counter() - started, 3)})
-        started = time.perf_counter()
-        # two passes over `events`, shared by gold and the check (the funnel's done early)
+        # two passes over `events`, shared by gold and the check (in `retail run`: done early)
         products = early.products if early and early.products is not None else (
             product_view_figures(db, settings.duckdb_path))
         figures = EventFigures(totals=early.totals if early else funnel_totals(db), **products)
