@@ -19,10 +19,8 @@ from orchestration.translator import RetailDbtTranslator
 TRANSLATOR = RetailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def _dbt_selection(name: str, builds_gold: bool = False,
-                   **selection: str) -> dg.AssetsDefinition:
-    """One `dbt build` step over the models picked by `select=` / `exclude=`; `builds_gold`:
-    once it succeeded, the MongoDB work started early may read gold's products."""
+def _dbt_selection(name: str, **selection: str) -> dg.AssetsDefinition:
+    """One `dbt build` step over the models picked by `select=` / `exclude=`."""
 
     @dbt_assets(
         manifest=dbt_project().manifest_path,
@@ -35,18 +33,13 @@ def _dbt_selection(name: str, builds_gold: bool = False,
     def _build(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, retail: RetailResource
     ) -> Iterator[Any]:
-        settings = retail.settings()
-        yield from build_and_describe(context, dbt, settings)
-        if builds_gold:
-            from retail.nosql import early_sync
-
-            early_sync.gold_built(settings)  # `retail run`: MongoDB's product pass may start
+        yield from build_and_describe(context, dbt, retail.settings())
 
     return _build
 
 
 # Silver and gold: staging, intermediate, marts (except segmentation), with their tests.
-dbt_models = _dbt_selection("dbt_models", builds_gold=True, exclude=SEGMENTATION_MODELS)
+dbt_models = _dbt_selection("dbt_models", exclude=SEGMENTATION_MODELS)
 
 # gold.customer_segments and gold.kpi_customer_tiers, read from Spark's Parquet.
 dbt_segmentation_models = _dbt_selection("dbt_segmentation_models", select=SEGMENTATION_MODELS)

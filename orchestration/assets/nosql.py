@@ -7,9 +7,8 @@ when that gold is unchanged), make `events` mirror the warehouse's web events
 check. Events come from bronze, not from the extract folder, so MongoDB holds what the
 warehouse holds (a batch ingested again, removed, or another warehouse) and aggregations never
 read stale events.
-In `retail run` the events were synced (and the funnel and product-view passes run) while dbt,
-Spark and the segmentation models worked (retail/nosql/early_sync.py, started by the bronze
-step, handed gold's products by the dbt step): this step takes that outcome.
+In `retail run` the events were synced (and the funnel figures computed) while dbt built gold
+(retail/nosql/early_sync.py, started by the bronze step): this step takes that outcome.
 """
 
 import time
@@ -92,14 +91,12 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
         else:
             synced = early.result
             timing = {"duration_seconds": early.sync_seconds, "synced_during_dbt": True,
-                      "funnel_seconds": early.funnel_seconds,
-                      "product_views_seconds": early.products_seconds}
+                      "funnel_seconds": early.funnel_seconds}
         yield dg.Output(None, output_name="events", metadata={**synced.as_metadata(), **timing})
         started = time.perf_counter()
-        # two passes over `events`, shared by gold and the check (in `retail run`: done early)
-        products = early.products if early and early.products is not None else (
-            product_view_figures(db, settings.duckdb_path))
-        figures = EventFigures(totals=early.totals if early else funnel_totals(db), **products)
+        # two passes over `events`, shared by gold and the check (the funnel's may be done)
+        figures = EventFigures(totals=early.totals if early else funnel_totals(db),
+                               **product_view_figures(db, settings.duckdb_path))
         rows = run_aggregations(db, settings.duckdb_path, figures)
         seconds = round(time.perf_counter() - started, 3)
         with connect(settings.duckdb_path, read_only=True) as con:

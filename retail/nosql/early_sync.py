@@ -3,17 +3,16 @@
 Why: the events load depends only on bronze, yet the MongoDB step runs after dbt, Spark and the
 segmentation models. On the embedded server (pure Python, in its own process) the load and the
 funnel pass are CPU work on the second core, while dbt keeps the first one busy: done side by
-side they cost the run little wall time; done after, all of it.
+side they slow dbt a little (two cores shared three ways); done after, they add all of it.
 
 `retail run` (orchestration/runner.py) allows it for the run with `allowed()`; the bronze step
 then calls `start(settings)` once its ingest is committed. `start` returns once the events to
 load are staged in this process's memory and the warehouse is released (`sync_events`
 `on_released`), so dbt can open it; a thread goes on inserting, then computes the funnel
-figures (they read only `events`). When dbt has built gold, the dbt step hands over the
-current products (`gold_built`, read in that step, so the thread never opens the warehouse
-while dbt may write it) and the thread runs the product-view pass too, beside the Spark and
-segmentation steps. The MongoDB step `take`s the outcome, waiting for the thread
-when it still runs, and gets the sync's error if it failed: the failure is reported by the
+figures (they read only `events`). The product-view pass is left to the MongoDB step: run
+here too, it took the second core from the Spark step (measured at scale 1: the MongoDB step
+7 s shorter, the Spark step 6 s longer). The MongoDB step `take`s the outcome, waiting for the
+thread when it still runs, and gets the sync's error if it failed: the failure is reported by the
 step that owns the events. Without `allowed()` (`dagster dev`, where each step is its own
 process, the CLI, tests) nothing starts early and the MongoDB step syncs as it always did.
 
@@ -28,9 +27,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from retail.nosql.aggregations import current_products, funnel_totals, product_view_figures
+from retail.nosql.aggregations import funnel_totals
 from retail.nosql.events import SyncResult, sync_events
 from retail.nosql.server import mongo_database
 from retail.settings import Settings
@@ -44,8 +42,6 @@ class EarlySync:
     totals: dict[str, int]
     sync_seconds: float
     funnel_seconds: float
-    products: dict[str, list[dict[str, Any]]] | None = None  # `product_view_figures`, if run
-    products_seconds: float = 0.0
 
 
 class _Pending:
@@ -54,8 +50,6 @@ class _Pending:
         self.database = database
         self.released = threading.Event()
         self.cancel = threading.Event()
-        self.products_ready = threading.Event()
-        self.products: list[tuple[Any, ...]] | None = None  # None when set: no product pass
         self.outcome: EarlySync | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="events-sync", daemon=True)
@@ -68,14 +62,8 @@ class _Pending:
                                      on_released=self.released.set, cancel=self.cancel)
                 synced = time.perf_counter()
                 totals = funnel_totals(db)
-                counted = time.perf_counter()
-                outcome = EarlySync(result, totals, round(synced - started, 3),
-                                    round(counted - synced, 3))
-                self.products_ready.wait()
-                if self.products is not None and not self.cancel.is_set():
-                    outcome.products = product_view_figures(db, None, self.products)
-                    outcome.products_seconds = round(time.perf_counter() - counted, 3)
-                self.outcome = outcome
+                self.outcome = EarlySync(result, totals, round(synced - started, 3),
+                                         round(time.perf_counter() - synced, 3))
         except BaseException as exc:  # re-raised by `take`, in the MongoDB step
             self.error = exc
         finally:
@@ -117,29 +105,15 @@ def start(settings: Settings, database: str | None = None) -> bool:
     return True
 
 
-def gold_built(settings: Settings) -> bool:
-    """Gold is built (the dbt step's end): hand the current products to the early sync of
-    `settings`' warehouse, which then runs the product-view pass. False when none runs."""
-    with _lock:
-        pending = _pending
-        if (pending is None or pending.settings.duckdb_path != settings.duckdb_path
-                or pending.products_ready.is_set()):
-            return False
-    pending.products = current_products(settings.duckdb_path)
-    pending.products_ready.set()
-    return True
-
-
 def take(settings: Settings) -> EarlySync | None:
     """The early sync of `settings`' warehouse (waiting for it), or None when none was started.
-    Raises what the sync raised. Its `products` is None when gold was never announced."""
+    Raises what the sync raised."""
     global _pending
     with _lock:
         pending = _pending
         if pending is None or pending.settings.duckdb_path != settings.duckdb_path:
             return None
         _pending = None
-    pending.products_ready.set()  # no product pass if gold was never announced
     pending.thread.join()
     if pending.error is not None:
         raise pending.error
@@ -153,6 +127,5 @@ def discard() -> None:
         pending, _pending = _pending, None
     if pending is not None:
         pending.cancel.set()
-        pending.products_ready.set()
         pending.thread.join()
 

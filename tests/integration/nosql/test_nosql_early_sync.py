@@ -12,10 +12,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from nosql_fixtures import event, event_documents, hand_made_gold, ingest_events
+from nosql_fixtures import event, event_documents, ingest_events
 
 from retail.nosql import early_sync, sync_events
-from retail.nosql.aggregations import funnel_totals, product_view_figures
+from retail.nosql.aggregations import funnel_totals
 from retail.nosql.gold_io import GoldNotBuiltError
 from retail.settings import Settings
 
@@ -87,36 +87,3 @@ def test_a_discarded_sync_is_completed_by_the_next_one(settings: Settings, db: A
     assert again.loads == 1 and again.documents == sum(n % 4 + 1 for n in range(SESSIONS))
     assert len(event_documents(db)) == again.documents
 
-
-def test_the_product_view_pass_runs_once_gold_is_announced(
-    tmp_path: Path, mongo_settings: Settings, db: Any
-) -> None:
-    """The dbt step hands gold's products over; the thread's pass equals one run afterwards."""
-    own = replace(mongo_settings, duckdb_path=tmp_path / "warehouse" / "retail.duckdb")
-    views = [event("v1", "product_view", session_id="s1", product_key="P1"),
-             event("v2", "product_view", session_id="s2", product_key="P1"),
-             event("v3", "product_view", session_id="s2", product_key="P2",
-                   ts="2024-03-02T09:00:00+00:00"),
-             event("v4", "product_view", session_id="s3", product_key="P9"),  # not in gold
-             event("v5", "page_view", session_id="s3")]
-    ingest_events(own.duckdb_path, tmp_path / "batch-1", views)
-    with early_sync.allowed():
-        assert early_sync.start(own, db.name)
-        hand_made_gold(own.duckdb_path)  # what dbt builds meanwhile
-        assert early_sync.gold_built(own)
-        outcome = early_sync.take(own)
-    assert outcome is not None and outcome.products is not None
-    assert outcome.products == product_view_figures(db, own.duckdb_path)
-    by_number = {row["product_number"]: row for row in outcome.products["most_viewed"]}
-    assert (by_number["P1"]["views"], by_number["P1"]["sessions"]) == (2, 2)
-    assert by_number["P1"]["product_name"] == "Road Bike 1"  # the current version's name
-    assert by_number["P9"]["product_name"] is None
-    assert sum(row["views"] for row in outcome.products["views"]) == 4
-
-
-def test_without_gold_the_step_runs_the_product_pass_itself(settings: Settings,
-                                                             db: Any) -> None:
-    with early_sync.allowed():
-        assert early_sync.start(settings, db.name)
-        outcome = early_sync.take(settings)  # the dbt step never announced gold
-    assert outcome is not None and outcome.products is None and outcome.totals
