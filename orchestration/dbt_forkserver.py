@@ -42,6 +42,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from orchestration.dbt_client import socket_path
+from retail.child_process import stop_by_stdin
 
 HEADER = struct.Struct("!Q")
 # Imported once before serving: the CLI, the adapter, and the modules a `dbt build` of this
@@ -323,13 +324,7 @@ def serving() -> Iterator[str | None]:
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Close the server's stdin; it exits once its running children (none, normally) ended."""
-    with contextlib.suppress(OSError):
-        process.stdin.close()
-    try:
-        process.wait(STOP_WAIT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_by_stdin(process, STOP_WAIT_SECONDS)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from retail.child_process import stop_by_stdin
 from retail.errors import RetailError, UsageError
 from retail.nosql.redact import redact_text
 from retail.settings import Settings
@@ -130,14 +131,7 @@ def _start_embedded(folder: Path) -> _Embedded:
 
 def _stop_process(process: subprocess.Popen[str]) -> None:
     """Close the server's stdin (it stops its server and exits); kill it if it hangs."""
-    with contextlib.suppress(OSError):
-        if process.stdin is not None:
-            process.stdin.close()
-    try:
-        process.wait(STOP_WAIT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_by_stdin(process, STOP_WAIT_SECONDS)
     if process.stdout is not None:
         process.stdout.close()
 
