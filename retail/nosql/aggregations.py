@@ -99,12 +99,9 @@ class EventFigures:
     views: list[dict[str, Any]]  # rows of `pipelines.product_views`
 
 
-def product_view_figures(db: Any, duckdb_path: Path | None,
-                         products: list[tuple[Any, ...]] | None = None,
-                         ) -> dict[str, list[dict[str, Any]]]:
-    """The facets of `pipelines.product_view_facets` (one pass), products refreshed first
-    (from gold, or from `products`: rows `current_products` read earlier)."""
-    write_product_lookup(db, current_products(duckdb_path) if products is None else products)
+def product_view_figures(db: Any, duckdb_path: Path) -> dict[str, list[dict[str, Any]]]:
+    """The facets of `pipelines.product_view_facets` (one pass), products refreshed first."""
+    refresh_product_lookup(db, duckdb_path)
     facets = next(iter(db.events.aggregate(pipelines.product_view_facets())), {})
     return {name: facets.get(name, []) for name in ("most_viewed", "category_daily", "views")}
 
