@@ -180,17 +180,25 @@ def _only(query: str, con: Any, ids: list[Any]) -> str:
            f"profiles_to_write)"
 
 
+def _build_into(db: Any, name: str, con: Any, query: str, batch_size: int, total: int,
+                progress: bool | None) -> list[tuple[Any, str]]:
+    """Every profile into the new collection `name`, then its indexes; on any failure the
+    collection is dropped, so nothing half-written remains."""
+    target = db.get_collection(name, codec_options=CODEC_OPTIONS)
+    try:
+        db.create_collection(name)
+        written = _write(con, _digested(query), target, batch_size, total, progress)
+        _create_indexes(target)
+    except BaseException:
+        target.drop()
+        raise
+    return written
+
+
 def _first_build(db: Any, con: Any, query: str, batch_size: int, total: int,
                  progress: bool | None) -> int:
     """Straight into the (absent) live collection; a failure leaves no collection behind."""
-    profiles = db.get_collection(PROFILES, codec_options=CODEC_OPTIONS)
-    try:
-        db.create_collection(PROFILES)
-        written = _write(con, _digested(query), profiles, batch_size, total, progress)
-        _create_indexes(profiles)
-    except BaseException:
-        profiles.drop()
-        raise
+    written = _build_into(db, PROFILES, con, query, batch_size, total, progress)
     record_build(db, PROFILES, _fingerprint(written), len(written))
     return len(written)
 
@@ -199,16 +207,10 @@ def _staged_build(db: Any, con: Any, query: str, batch_size: int, total: int,
                   progress: bool | None) -> list[tuple[Any, str]]:
     """A whole build into a staging collection renamed over the live one (the fallback when
     in-place writes collide on `customer_key`)."""
-    staging = db.get_collection(f"{PROFILES}__staging", codec_options=CODEC_OPTIONS)
-    try:
-        staging.drop()
-        db.create_collection(staging.name)
-        written = _write(con, _digested(query), staging, batch_size, total, progress)
-        _create_indexes(staging)
-    except BaseException:
-        staging.drop()
-        raise
-    staging.rename(PROFILES, dropTarget=True)
+    staging = f"{PROFILES}__staging"
+    db.drop_collection(staging)
+    written = _build_into(db, staging, con, query, batch_size, total, progress)
+    db[staging].rename(PROFILES, dropTarget=True)
     return written
 
 
