@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import signal
 import subprocess
 import sys
 import threading
@@ -158,6 +159,38 @@ def embedded_server_uri(folder: Path) -> Iterator[str]:
                     entry.lock_file.close()
 
 
+def embedded_server_pid(folder: Path) -> int | None:
+    """The pid of the embedded server this process runs for `folder`, if it runs one."""
+    entry = _embedded.get(Path(folder).resolve())
+    return entry.process.pid if entry is not None else None
+
+
+def _embedded_server_gone(folder: Path) -> str | None:
+    """Why the embedded server for `folder` is no longer running, or None while it runs.
+
+    A driver error after the server's process died reads `Connection refused`, which names
+    neither the cause nor the way out; this says how the process ended instead.
+    """
+    entry = _embedded.get(Path(folder).resolve())
+    if entry is None:
+        return None
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        entry.process.wait(timeout=1.0)  # a dying process: let it be reaped
+    code = entry.process.returncode
+    if code is None:
+        return None
+    if code >= 0:
+        how = f"exited with code {code}"
+    else:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        how = f"was killed by {name}"
+        if -code == signal.SIGKILL:
+            how += (" (on Linux most often the kernel's out-of-memory killer: the embedded "
+                    "server holds its working set in this machine's memory)")
+    return (f"the embedded MongoDB server (process {entry.process.pid}, data in {folder}) "
+            f"{how}. For data of this size use a real MongoDB: set MONGODB_URI.")
+
+
 def _connect(uri: str, embedded: bool = False) -> Any:
     """A MongoClient that has answered a ping, or a clear error without credentials."""
     from pymongo import MongoClient
@@ -206,10 +239,11 @@ def mongo_client(settings: Settings) -> Iterator[Any]:
         try:
             yield client
         except PyMongoError as exc:  # a driver error mid-run: a clear message, no credentials
-            raise MongoOperationError(
+            gone = None if settings.mongodb_uri else _embedded_server_gone(settings.mongo_data_dir)
+            raise MongoOperationError(gone or (
                 f"MongoDB at {redact_text(uri, uri)} failed: {type(exc).__name__}: "
                 f"{redact_text(str(exc), uri)}"
-            ) from None
+            )) from None
 
 
 @contextlib.contextmanager

@@ -182,3 +182,28 @@ def test_the_server_runs_apart_and_never_outlives_its_starter(tmp_path: Path) ->
         raise AssertionError(f"the server process {server_pid} outlived its starter")
     with mongo_database(settings) as db:  # the folder is free again, the document kept
         assert db.things.count_documents({}) == 1
+
+
+def test_a_dead_embedded_server_is_named_with_how_it_ended(tmp_path: Path) -> None:
+    """The kernel's OOM killer ends the server with SIGKILL; the driver only sees `Connection
+    refused`. The error says the server was killed, and how to get past it (MONGODB_URI)."""
+    import os
+    import signal
+
+    from retail.nosql import MongoOperationError
+    from retail.nosql.server import embedded_server_pid
+
+    settings = settings_under(tmp_path)
+    with pytest.raises(MongoOperationError) as caught, mongo_database(settings) as db:
+        db.things.insert_one({"_id": 1})
+        pid = embedded_server_pid(settings.mongo_data_dir)
+        assert pid is not None and pid != os.getpid()
+        os.kill(pid, signal.SIGKILL)
+        db.things.insert_one({"_id": 2})
+    message = str(caught.value)
+    assert f"process {pid}" in message and "killed by SIGKILL" in message
+    assert "out-of-memory" in message and "MONGODB_URI" in message
+    assert embedded_server_pid(settings.mongo_data_dir) is None  # stopped and forgotten
+    with mongo_database(settings) as db:  # the folder is served again by a new process
+        db.things.insert_one({"_id": 3})
+        assert db.things.count_documents({"_id": 3}) == 1
