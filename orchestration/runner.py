@@ -148,7 +148,8 @@ def run_pipeline(
     log_file = log_dir / f"run-{run_id[:8]}.log"
     with dbt_forkserver.serving(), pipeline_instance() as instance, log_file.open("w") as log:
         started = time.perf_counter()
-        warmup.start(settings)  # the JVM starts while the steps before Spark work
+        warmup.start(settings)  # unless `retail run` started it: the JVM starts while the
+        # steps before Spark work
         try:
             with redirect_stdout(log), early_sync.allowed():
                 result = job.execute_in_process(

@@ -63,19 +63,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               "warehouse (the generated one is replaced; `retail run` makes it again)",
               file=sys.stderr)
 
-    from orchestration.project import refresh_manifest
+    from retail.segmentation import warmup
 
-    refresh_manifest(settings)
-    from orchestration.assets.raw import raw_run_config
-    from orchestration.runner import run_pipeline
+    warmup.start(settings)  # the JVM starts (and warms) while dbt parses and Dagster loads
+    try:
+        from orchestration.project import refresh_manifest
 
-    run_config = raw_run_config(
-        path=args.raw.resolve() if args.raw else None,
-        scale=args.scale if args.scale is not None else 1.0,
-        seed=args.seed if args.seed is not None else 42,
-        new=args.new,
-        source=args.source,
-    )
-    summary = run_pipeline(run_config, settings)
+        refresh_manifest(settings)
+        from orchestration.assets.raw import raw_run_config
+        from orchestration.runner import run_pipeline
+
+        run_config = raw_run_config(
+            path=args.raw.resolve() if args.raw else None,
+            scale=args.scale if args.scale is not None else 1.0,
+            seed=args.seed if args.seed is not None else 42,
+            new=args.new,
+            source=args.source,
+        )
+        summary = run_pipeline(run_config, settings)
+    finally:
+        warmup.discard()  # a session no step took (a failed parse, a run that ended early)
     print_summary(summary, settings)
     return 0 if summary.ok else 1

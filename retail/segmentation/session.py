@@ -42,6 +42,12 @@ LOCAL_CONF = {
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.session.timeZone": "UTC",
 }
+# The local driver JVM compiles with C1 only and collects with the serial collector. Why: the
+# JVM's background JIT (C2) and parallel GC threads cost more CPU than the job itself on data of
+# real ERP size, and they take it from dbt and MongoDB working beside it. Measured on a
+# real-size extract (60k order lines), start + warm-up job + job: 38.2 s of JVM CPU -> 18.7 s,
+# and 22.7 s -> 16.3 s of wall; at scale 100 (6M lines) the job takes ~9% longer (49 -> 54 s).
+LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 # Start-up chatter (native-hadoop warnings, "Setting default log level") goes to stderr before
 # setLogLevel can run; a log4j2 file handed to the driver JVM silences it from the start. Spark
 # picks a PySpark driver's "shell" level from the PythonGatewayServer logger: pin it to the root's.
@@ -180,10 +186,13 @@ def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession
             raise RetailError(f"cannot reach Spark Connect at {target.url}: {exc}") from exc
     log_config = Path(tempfile.gettempdir()) / f"retail-spark-log4j2-{os.getuid()}.properties"
     log_config.write_text(LOG4J2)
+    java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
+    if target.mode == "local":
+        java_options += f" {LOCAL_JAVA_OPTIONS}"
     builder = (
         SparkSession.builder.master(target.url)
         .appName("retail-segmentation")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
+        .config("spark.driver.extraJavaOptions", java_options)
     )
     if target.mode == "local":
         builder = builder.config("spark.driver.memory", driver_memory)

@@ -1,5 +1,6 @@
 """The run's Spark session started in the background (retail/segmentation/warmup.py): the Spark
-step takes the warmed session, a session nobody took is stopped, Spark Connect is not warmed.
+step takes the warmed session, primed by a first job on made-up input of the real input's
+columns; a session nobody took is stopped, Spark Connect is not warmed.
 
 Runs in a child process: a warmed local session would otherwise be the same JVM session the
 other segmentation tests share (getOrCreate), and `discard` would stop it under them."""
@@ -8,10 +9,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
+
+import duckdb
+from segmentation_fixtures import write_gold
+
+from retail.segmentation import warmup
+from retail.segmentation.extract import export_purchases
 
 SCRIPT = """
 import sys
+import tempfile
 from pathlib import Path
 from pyspark import SparkContext
 from retail.segmentation import warmup
@@ -21,10 +30,18 @@ from retail.settings import Settings
 settings = Settings.rooted_at(Path(sys.argv[1]))
 target = spark_target(settings)
 assert warmup.take(target) is None, "nothing started: nothing to take"
+scratch = Path(sys.argv[1]) / "tmp"
+scratch.mkdir()
+tempfile.tempdir = str(scratch)  # where the warm-up's made-up input goes
 
 warmup.start(settings)
 session = warmup.take(target)
 assert session is not None and session.range(5).count() == 5
+assert not list(scratch.glob("retail-spark-warmup-*")), list(scratch.iterdir())
+partitions = session.conf.get("spark.sql.shuffle.partitions")
+warmup._prime(session)  # what the warm-up ran (it swallows errors: here they would show)
+assert session.conf.get("spark.sql.shuffle.partitions") == partitions, "settings restored"
+assert not list(scratch.glob("retail-spark-warmup-*"))
 assert warmup.take(target) is None, "a warmed session is taken once"
 session.stop()
 
@@ -44,3 +61,18 @@ def test_warmed_session_is_taken_once_and_an_untaken_one_is_stopped(tmp_path: Pa
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines()[-1] == "ok"
+
+
+def test_the_warm_up_input_has_the_columns_of_the_real_input(tmp_path: Path) -> None:
+    """The warm-up primes the code paths of the real job only if it reads what the step reads."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_gold(warehouse, ["k1"], [("SO1", "k1", date(2024, 1, 5), 10.0)], [("SO1", "k1", 2.5)])
+    extract = export_purchases(warehouse, tmp_path / "input")
+    with duckdb.connect() as con:
+        def columns(relation: str) -> list[tuple[str, str]]:
+            return [row[:2] for row in con.execute(f"describe {relation}").fetchall()]
+
+        assert columns(f"select * from read_parquet('{extract.purchases}')") == columns(
+            warmup._PRIME_PURCHASES)
+        assert columns(f"select * from read_parquet('{extract.returns}')") == columns(
+            warmup._PRIME_RETURNS)
