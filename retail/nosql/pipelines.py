@@ -119,15 +119,13 @@ def product_view_facets() -> list[dict[str, Any]]:
     One document with the facets `most_viewed`, `category_daily` and `views`, each what the
     pipeline of that name returns. Why: on the embedded server each pass over `events` costs
     ~17 µs per document just to read it; the product views are grouped once by (product, session,
-    UTC day) and every figure is regrouped from those groups. Each bucket is first reduced to its
-    session and the (product, day) of its product views, and only that short array is unwound:
-    an `$unwind` of every event made a copy of the bucket's fields per event, most of them not
-    product views (the memory of that copy is what the embedded server ran out of at scale 100).
+    UTC day) and every figure is regrouped from those groups.
     """
     return [
-        {"$project": {"_id": 0, "s": "$session_id", "v": _bucket_product_views()}},
-        {"$unwind": "$v"},
-        {"$group": {"_id": {"k": "$v.k", "s": "$s", "d": "$v.d"}, "n": {"$sum": 1}}},
+        UNWIND,
+        {"$match": _PRODUCT_VIEW},
+        {"$group": {"_id": {"k": "$events.product_key", "s": "$session_id", "d": _DAY},
+                    "n": {"$sum": 1}}},
         {"$facet": {
             "most_viewed": [
                 {"$match": {"_id.k": {"$type": "string"}}},
@@ -155,15 +153,6 @@ def _bucket_values(field: str, of_type: str | None = None) -> dict[str, Any]:
         events = {"$filter": {"input": "$events",
                               "cond": {"$eq": ["$$this.event_type", of_type]}}}
     return {"$map": {"input": events, "in": f"$$this.{field}"}}
-
-
-def _bucket_product_views() -> dict[str, Any]:
-    """The product views of a bucket, each as {k: product_key, d: its UTC day} (a field is
-    missing when the event's is, as `$events.<field>` after an `$unwind` would be)."""
-    day = {"$dateToString": {"format": "%Y-%m-%d", "date": "$$this.ts", "timezone": "UTC"}}
-    views = {"$filter": {"input": "$events",
-                         "cond": {"$eq": ["$$this.event_type", "product_view"]}}}
-    return {"$map": {"input": views, "in": {"k": "$$this.product_key", "d": day}}}
 
 
 def session_funnel() -> list[dict[str, Any]]:
