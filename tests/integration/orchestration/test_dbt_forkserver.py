@@ -141,13 +141,20 @@ def test_the_dbt_resource_runs_through_the_server(server, tmp_path) -> None:
     assert (tmp_path / "target" / "manifest.json").exists()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupted(executable: str, project: Path) -> tuple[int, list[str]]:
     """Exit code and last event names of a slow `dbt run` sent SIGINT once its model started
     (what dagster-dbt does when a run is cancelled)."""
     env = {**os.environ, "DBT_LOG_FORMAT": "json", "DBT_PROFILES_DIR": str(project),
            "DBT_TARGET_PATH": str(project / "target")}
+    # SIGINT at its default in the child, whatever this process inherited (a test run started
+    # in the background by a shell ignores SIGINT, and so would dbt)
     with subprocess.Popen([executable, "run", "--select", "slow"], cwd=project, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          preexec_fn=_default_sigint) as proc:
         for line in proc.stdout:
             if '"LogStartLine"' in line:
                 break
