@@ -38,6 +38,8 @@ class _Warmup:
     def __init__(self, target: SparkTarget) -> None:
         self.target = target
         self.session: SparkSession | None = None
+        self.primed = False
+        self.discarded = threading.Event()  # no step will take it: skip or cancel the warm-up job
         self.thread = threading.Thread(target=self._open, name="spark-warmup", daemon=True)
 
     def _open(self) -> None:
@@ -47,9 +49,21 @@ class _Warmup:
         except Exception:  # reported by the Spark step's own start (see the module docstring)
             self.session = None
             return
-        if self.target.mode == "local":
+        if self.target.mode == "local" and not self.discarded.is_set():
             with contextlib.suppress(Exception):  # only a warm-up: the real job reports its own
                 _prime(self.session)
+                self.primed = True
+
+    def discard(self) -> None:
+        """Cancel the warm-up job (a failed run reports without waiting for it), then wait
+        for the session's start and stop it."""
+        self.discarded.set()
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                self.session.sparkContext.cancelAllJobs()
+        self.thread.join()
+        if self.session is not None:
+            self.session.stop()
 
 
 def _prime(spark: SparkSession) -> None:
@@ -124,8 +138,5 @@ def discard() -> None:
     global _pending
     with _lock:
         warmup, _pending = _pending, None
-    if warmup is None:
-        return
-    warmup.thread.join()
-    if warmup.session is not None:
-        warmup.session.stop()
+    if warmup is not None:
+        warmup.discard()

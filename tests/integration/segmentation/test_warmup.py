@@ -35,7 +35,9 @@ scratch.mkdir()
 tempfile.tempdir = str(scratch)  # where the warm-up's made-up input goes
 
 warmup.start(settings)
+first = warmup._pending
 session = warmup.take(target)
+assert first is not None and first.primed, "the taken session ran the warm-up job"
 assert session is not None and session.range(5).count() == 5
 assert not list(scratch.glob("retail-spark-warmup-*")), list(scratch.iterdir())
 partitions = session.conf.get("spark.sql.shuffle.partitions")
@@ -46,8 +48,10 @@ assert warmup.take(target) is None, "a warmed session is taken once"
 session.stop()
 
 warmup.start(settings)
+pending = warmup._pending
 warmup.discard()  # the run ended before its Spark step
 assert SparkContext._active_spark_context is None, "an untaken session is stopped"
+assert pending is not None and not pending.primed, "a discarded warm-up runs no job"
 
 remote = Settings.rooted_at(Path(sys.argv[1]), SPARK_REMOTE="sc://127.0.0.1:1")
 warmup.start(remote)
