@@ -100,10 +100,16 @@ class EventFigures:
 
 
 def product_view_figures(db: Any, duckdb_path: Path) -> dict[str, list[dict[str, Any]]]:
-    """The facets of `pipelines.product_view_facets` (one pass), products refreshed first."""
+    """The rows of `most_viewed_products`, `category_views_daily` and `product_views`, from
+    one pass (`pipelines.product_view_facets`), products refreshed first."""
     refresh_product_lookup(db, duckdb_path)
     facets = next(iter(db.events.aggregate(pipelines.product_view_facets())), {})
-    return {name: facets.get(name, []) for name in ("most_viewed", "category_daily", "views")}
+    products = facets.get("products", [])
+    return {
+        "most_viewed": [row for row in products if isinstance(row["product_number"], str)],
+        "category_daily": facets.get("category_daily", []),
+        "views": [{"_id": row["product_number"], "views": row["views"]} for row in products],
+    }
 
 
 def event_figures(db: Any, duckdb_path: Path) -> EventFigures:

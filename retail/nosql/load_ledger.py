@@ -21,9 +21,10 @@ from typing import Any
 
 LEDGER = "load_ledger"
 _STATE_ID = "events"
-# the document model of `events`: a ledger written for another (one document per event) is
-# not trusted, so the first sync after an upgrade reloads `events` as buckets
-EVENTS_MODEL = "session-buckets"
+# the document model of `events`: a ledger written for another (one document per event, or
+# buckets without the computed summaries) is not trusted, so the first sync after an upgrade
+# reloads `events` in this model
+EVENTS_MODEL = "session-buckets-with-summaries"
 
 
 def _state(db: Any, name: str, count: int | None = None) -> dict[str, Any]:

@@ -151,7 +151,10 @@ def event_document(db: Any, event_id: str) -> dict[str, Any] | None:
 
 def remove_events(db: Any, **fields: Any) -> list[dict[str, Any]]:
     """Remove the events whose sub-document has these field values from their buckets (by
-    hand, as a user editing `events` would); returns the buckets as they were before."""
+    hand, as a user editing `events` would, rewriting the bucket's summaries as the module
+    asks); returns the buckets as they were before."""
+    from retail.nosql.events import bucket_summary
+
     before = []
     for bucket in db.events.find():
         kept = [sub for sub in bucket["events"]
@@ -159,5 +162,6 @@ def remove_events(db: Any, **fields: Any) -> list[dict[str, Any]]:
         if len(kept) != len(bucket["events"]):
             before.append(bucket)
             db.events.replace_one({"_id": bucket["_id"]},
-                                  {**bucket, "events": kept, "n": len(kept)})
+                                  {**bucket, "events": kept, "n": len(kept),
+                                   **bucket_summary(kept)})
     return before

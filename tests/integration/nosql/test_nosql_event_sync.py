@@ -115,3 +115,20 @@ def test_events_touched_by_hand_are_reloaded(db: Any, two_batches: Any) -> None:
     ensure_event_indexes(db)
     assert sync_events(db, path, full=True).reset
     assert _docs(db) == _expected(batches)
+
+
+def test_buckets_of_the_previous_model_are_reloaded_with_summaries(
+    db: Any, two_batches: Any
+) -> None:
+    """An `events` written by the version before the computed summaries: the first sync
+    after the upgrade reloads it, so no pipeline reads a bucket without them."""
+    path, batches = two_batches
+    sync_events(db, path)
+    summaries = {"event_types": "", "payment_statuses": "", "product_views": ""}
+    db.events.update_many({}, {"$unset": summaries})
+    db.load_ledger.update_one({"_id": "events"}, {"$set": {"model": "session-buckets"}})
+    result = sync_events(db, path)
+    assert result.reset and result.loaded == 2
+    assert db.events.count_documents({"event_types": {"$exists": False}}) == 0
+    assert db.events.count_documents({}) == result.buckets > 0
+    assert _docs(db) == _expected(batches)

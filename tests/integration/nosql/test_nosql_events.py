@@ -149,3 +149,26 @@ def test_a_session_is_one_bucket_split_into_chunks(db: Any, tmp_path: Path) -> N
     assert short_bucket["customer_id"] == 11000 and short_bucket["n"] == 2
     assert all("customer_id" not in sub for sub in short_bucket["events"])
     assert db.events.find_one({"session_id": None})["events"][0]["event_id"] == "N1"
+
+
+def test_a_bucket_carries_the_summaries_of_its_events(db: Any, tmp_path: Path) -> None:
+    """The computed fields the aggregations read, against the hand-made session."""
+    lines = [
+        event("E1", ts="2024-03-01T09:00:00+00:00"),  # a page view
+        event("E2", "product_view", product_key="P1", ts="2024-03-01T23:30:00-02:00"),
+        event("E3", "product_view", product_key="P1", ts="2024-03-02T01:00:00+00:00"),
+        event("E4", "product_view", product_key="P2", ts="2024-03-01T12:00:00+00:00"),
+        event("E5", "product_view", ts="2024-03-01T12:30:00+00:00"),  # names no product
+        event("E6", "product_view", product_key="P1", ts="not a time"),  # no day
+        event("E7", "payment_attempt", payment_status="failed", ts="2024-03-01T13:00:00Z"),
+        event("E8", "payment_attempt", ts="2024-03-01T14:00:00Z"),  # no status
+    ]
+    sync_events(db, ingest_events(tmp_path / "wh.duckdb", tmp_path / "batch-1", lines))
+    (bucket,) = db.events.find()
+    assert bucket["event_types"] == ["page_view", "payment_attempt", "product_view"]
+    assert bucket["payment_statuses"] == ["failed", None]  # time order: E7, then E8
+    views = {(v["product_key"], v["day"]): v["views"] for v in bucket["product_views"]}
+    # E2 is 01:30 UTC on March 2: the same UTC day as E3
+    assert views == {("P1", "2024-03-02"): 2, ("P2", "2024-03-01"): 1,
+                     (None, "2024-03-01"): 1, ("P1", None): 1}
+    assert len(bucket["product_views"]) == len(views)
