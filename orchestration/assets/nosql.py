@@ -7,7 +7,8 @@ when that gold is unchanged), make `events` mirror the warehouse's web events
 check. Events come from bronze, not from the extract folder, so MongoDB holds what the
 warehouse holds (a batch ingested again, removed, or another warehouse) and aggregations never
 read stale events.
-In `retail run` the events were synced (and the funnel figures computed) while dbt built gold
+In `retail run` the events were synced (and the funnel figures computed) while dbt built gold,
+and the product-view figures while Spark and the segmentation models ran
 (retail/nosql/early_sync.py, started by the bronze step): this step takes that outcome.
 """
 
@@ -73,7 +74,12 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
         run_aggregations,
         sync_events,
     )
-    from retail.nosql.aggregations import EventFigures, funnel_totals, product_view_figures
+    from retail.nosql.aggregations import (
+        EventFigures,
+        current_products,
+        funnel_totals,
+        product_view_figures,
+    )
 
     settings = retail.settings()
     with mongo_database(settings) as db:
@@ -91,12 +97,16 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
         else:
             synced = early.result
             timing = {"duration_seconds": early.sync_seconds, "synced_during_dbt": True,
-                      "funnel_seconds": early.funnel_seconds}
+                      "funnel_seconds": early.funnel_seconds,
+                      "product_views_seconds": early.products_seconds}
         yield dg.Output(None, output_name="events", metadata={**synced.as_metadata(), **timing})
         started = time.perf_counter()
-        # two passes over `events`, shared by gold and the check (the funnel's may be done)
+        # two passes over `events`, shared by gold and the check (both may be done already)
+        products = current_products(settings.duckdb_path)
+        early_products = early and early.products == products and early.product_figures
         figures = EventFigures(totals=early.totals if early else funnel_totals(db),
-                               **product_view_figures(db, settings.duckdb_path))
+                               **(early_products or product_view_figures(
+                                   db, settings.duckdb_path, products)))
         rows = run_aggregations(db, settings.duckdb_path, figures)
         seconds = round(time.perf_counter() - started, 3)
         with connect(settings.duckdb_path, read_only=True) as con:

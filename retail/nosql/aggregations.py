@@ -99,10 +99,13 @@ class EventFigures:
     views: list[dict[str, Any]]  # rows of `pipelines.product_views`
 
 
-def product_view_figures(db: Any, duckdb_path: Path) -> dict[str, list[dict[str, Any]]]:
+def product_view_figures(db: Any, duckdb_path: Path,
+                         products: list[tuple[Any, ...]] | None = None
+                         ) -> dict[str, list[dict[str, Any]]]:
     """The rows of `most_viewed_products`, `category_views_daily` and `product_views`, from
-    one pass (`pipelines.product_view_facets`), products refreshed first."""
-    refresh_product_lookup(db, duckdb_path)
+    one pass (`pipelines.product_view_facets`), products refreshed first: from `products`
+    (rows of `current_products`) when the caller read them, else from gold."""
+    write_product_lookup(db, current_products(duckdb_path) if products is None else products)
     facets = next(iter(db.events.aggregate(pipelines.product_view_facets())), {})
     products = facets.get("products", [])
     return {

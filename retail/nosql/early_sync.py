@@ -9,11 +9,14 @@ side they slow dbt a little (two cores shared three ways); done after, they add 
 then calls `start(settings)` once its ingest is committed. `start` returns once the events to
 load are staged in this process's memory and the warehouse is released (`sync_events`
 `on_released`), so dbt can open it; a thread goes on inserting, then computes the funnel
-figures (they read only `events`). The product-view pass is left to the MongoDB step: run
-here too, it took the second core from the Spark step (measured at scale 1: the MongoDB step
-7 s shorter, the Spark step 6 s longer). The MongoDB step `take`s the outcome, waiting for the
-thread when it still runs, and gets the sync's error if it failed: the failure is reported by the
-step that owns the events. Without `allowed()` (`dagster dev`, where each step is its own
+figures (they read only `events`). The product-view pass joins gold's current products, so
+it waits for gold: the Spark step calls `gold_built(settings)` as it starts, which reads them
+(the warehouse is not being written then) and hands them over; the thread then runs that pass
+while Spark and the segmentation models work. The MongoDB step `take`s the outcome, waiting for
+the thread when it still runs, and gets the sync's error if it failed: the failure is reported
+by the step that owns the events. It uses the early product figures only if gold's current
+products are still the rows the pass joined; otherwise (and when no Spark step came first) it
+runs the pass itself. Without `allowed()` (`dagster dev`, where each step is its own
 process, the CLI, tests) nothing starts early and the MongoDB step syncs as it always did.
 
 A run that ends before its MongoDB step `discard`s the sync: it stops before its next bulk
@@ -27,8 +30,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from retail.nosql.aggregations import funnel_totals
+from retail.nosql.aggregations import current_products, funnel_totals, product_view_figures
 from retail.nosql.events import SyncResult, sync_events
 from retail.nosql.server import mongo_database
 from retail.settings import Settings
@@ -36,12 +40,16 @@ from retail.settings import Settings
 
 @dataclass
 class EarlySync:
-    """What a sync started early did: the sync, the funnel figures, and their timings."""
+    """What a sync started early did: the sync, the funnel figures, the product-view figures
+    (None when gold's products never came, see `gold_built`), and their timings."""
 
     result: SyncResult
     totals: dict[str, int]
     sync_seconds: float
     funnel_seconds: float
+    products: list[tuple[Any, ...]] | None = None  # the rows of `current_products` joined
+    product_figures: dict[str, list[dict[str, Any]]] | None = None
+    products_seconds: float = 0.0
 
 
 class _Pending:
@@ -50,6 +58,8 @@ class _Pending:
         self.database = database
         self.released = threading.Event()
         self.cancel = threading.Event()
+        self.gold = threading.Event()  # set by `gold_built` (with `products`), `take`, `discard`
+        self.products: list[tuple[Any, ...]] | None = None
         self.outcome: EarlySync | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="events-sync", daemon=True)
@@ -62,8 +72,16 @@ class _Pending:
                                      on_released=self.released.set, cancel=self.cancel)
                 synced = time.perf_counter()
                 totals = funnel_totals(db)
-                self.outcome = EarlySync(result, totals, round(synced - started, 3),
-                                         round(time.perf_counter() - synced, 3))
+                outcome = EarlySync(result, totals, round(synced - started, 3),
+                                    round(time.perf_counter() - synced, 3))
+                self.gold.wait()
+                if self.products is not None and not self.cancel.is_set():
+                    started = time.perf_counter()
+                    outcome.product_figures = product_view_figures(
+                        db, self.settings.duckdb_path, self.products)
+                    outcome.products = self.products
+                    outcome.products_seconds = round(time.perf_counter() - started, 3)
+                self.outcome = outcome
         except BaseException as exc:  # re-raised by `take`, in the MongoDB step
             self.error = exc
         finally:
@@ -105,6 +123,21 @@ def start(settings: Settings, database: str | None = None) -> bool:
     return True
 
 
+def gold_built(settings: Settings) -> None:
+    """Gold is built and nothing writes the warehouse now (the Spark step starts): hand gold's
+    current products to the early sync of `settings`' warehouse, which then runs the
+    product-view pass. Never raises: without them the MongoDB step runs that pass itself."""
+    with _lock:
+        pending = _pending
+    if pending is None or pending.settings.duckdb_path != settings.duckdb_path:
+        return
+    try:
+        pending.products = current_products(settings.duckdb_path)
+    except Exception:  # gold not there after all: the MongoDB step reports it
+        pending.products = None
+    pending.gold.set()
+
+
 def take(settings: Settings) -> EarlySync | None:
     """The early sync of `settings`' warehouse (waiting for it), or None when none was started.
     Raises what the sync raised."""
@@ -114,6 +147,7 @@ def take(settings: Settings) -> EarlySync | None:
         if pending is None or pending.settings.duckdb_path != settings.duckdb_path:
             return None
         _pending = None
+    pending.gold.set()  # no product-view pass if gold's products never came
     pending.thread.join()
     if pending.error is not None:
         raise pending.error
@@ -127,5 +161,6 @@ def discard() -> None:
         pending, _pending = _pending, None
     if pending is not None:
         pending.cancel.set()
+        pending.gold.set()
         pending.thread.join()
 

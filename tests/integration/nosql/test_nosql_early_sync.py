@@ -12,10 +12,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from nosql_fixtures import event, event_documents, ingest_events
+from nosql_fixtures import event, event_documents, hand_made_gold, ingest_events
 
 from retail.nosql import early_sync, sync_events
-from retail.nosql.aggregations import funnel_totals
+from retail.nosql.aggregations import current_products, funnel_totals, product_view_figures
 from retail.nosql.gold_io import GoldNotBuiltError
 from retail.settings import Settings
 
@@ -25,11 +25,13 @@ TYPES = ("page_view", "product_view", "add_to_cart", "purchase")
 
 def _lines() -> list[dict[str, Any]]:
     """40 sessions; session n has the first n % 4 + 1 funnel types, one event each, plus a
-    duplicate of its first event (a re-sent line: silver keeps the first copy)."""
+    duplicate of its first event (a re-sent line: silver keeps the first copy). Its product
+    view names P1 in even sessions, P2 in odd ones."""
     lines = []
     for n in range(SESSIONS):
         for step, kind in enumerate(TYPES[: n % 4 + 1]):
             lines.append(event(f"e{n}-{step}", kind, session_id=f"s{n}",
+                               product_key="P2" if n % 2 else "P1",
                                ts=f"2024-03-01T10:{step:02d}:00+00:00"))
         lines.append(event(f"e{n}-0", "page_view", session_id=f"s{n}"))
     return lines
@@ -58,6 +60,7 @@ def test_the_warehouse_is_released_before_the_documents_are_in(settings: Setting
     assert outcome.result.duplicate_event_id == SESSIONS
     assert len(event_documents(db)) == steps
     assert outcome.totals == funnel_totals(db)
+    assert outcome.product_figures is None  # no gold yet: the MongoDB step runs that pass
     assert outcome.totals["sessions"] == SESSIONS
     for step, kind in enumerate(TYPES):  # sessions with at least step + 1 types
         assert outcome.totals[kind] == sum(1 for n in range(SESSIONS) if n % 4 >= step)
@@ -87,3 +90,30 @@ def test_a_discarded_sync_is_completed_by_the_next_one(settings: Settings, db: A
     assert again.loads == 1 and again.documents == sum(n % 4 + 1 for n in range(SESSIONS))
     assert len(event_documents(db)) == again.documents
 
+
+
+def test_the_product_view_pass_runs_once_gold_is_built(settings: Settings, db: Any) -> None:
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        hand_made_gold(settings.duckdb_path, with_segments=False)  # what dbt builds meanwhile
+        early_sync.gold_built(settings)  # the Spark step starts
+        outcome = early_sync.take(settings)
+    assert outcome is not None and outcome.product_figures is not None
+    assert outcome.products == current_products(settings.duckdb_path)
+    # sessions with a product view: n % 4 >= 1; P1 in the even ones, P2 in the odd ones
+    p1 = sum(1 for n in range(0, SESSIONS, 2) if n % 4 >= 1)
+    p2 = sum(1 for n in range(1, SESSIONS, 2) if n % 4 >= 1)
+    most_viewed = [(row["product_number"], row["product_name"], row["views"], row["sessions"])
+                   for row in outcome.product_figures["most_viewed"]]
+    assert most_viewed == [("P2", "Helmet", p2, p2), ("P1", "Road Bike 1", p1, p1)]
+    assert outcome.product_figures == product_view_figures(db, settings.duckdb_path)
+
+
+def test_gold_built_without_gold_leaves_the_pass_to_the_step(settings: Settings,
+                                                             db: Any) -> None:
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        early_sync.gold_built(settings)  # never raises: no gold.dim_products here
+        outcome = early_sync.take(settings)
+    assert outcome is not None and outcome.product_figures is None
+    assert outcome.totals == funnel_totals(db)
