@@ -11,11 +11,19 @@ folder stays locked until this process has stopped its server, even if the paren
 This process starts the server on a free loopback port and prints `serving HOST PORT` (or
 `error MESSAGE`) on stdout, then serves until its stdin closes: the parent closing the pipe, or
 the parent's death. So no server outlives the run that started it.
+
+Garbage collection: an aggregation on SecantusDB first turns every document of the collection
+into Python objects (tens of millions at scale 10), and Python's default thresholds then run a
+full cyclic collection over all of them again and again as they are built. Those objects hold
+no reference cycles (freed by reference counting), so the young generations are collected
+100x less often and the oldest one rarely (`GC_THRESHOLDS`): measured at scale 10 the funnel
+pass took 50.5 s instead of 70.2 s (48.9 s with the collector off), same peak memory (4.8 GB).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import socket
 import sys
 from pathlib import Path
@@ -32,9 +40,13 @@ def stop_server(server: Any) -> None:
     server.stop()
 
 
+GC_THRESHOLDS = (100_000, 50, 100)  # Python's defaults: (700, 10, 10)
+
+
 def serve(folder: Path) -> int:
     from secantus import SecantusDBServer
 
+    gc.set_threshold(*GC_THRESHOLDS)
     server = None
     try:
         server = SecantusDBServer(
