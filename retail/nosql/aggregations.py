@@ -13,7 +13,12 @@ current rows of `gold.dim_products` before each pipeline that joins it.
 
 Two passes over `events` give every figure (`event_figures`): the session funnel, and the
 product views (`pipelines.product_view_facets`). `run_aggregations` and `check_against_dbt` can
-share one `EventFigures`, so a run reads `events` twice instead of five times.
+share one `EventFigures`, so a run reads `events` twice instead of five times. Each pass reads
+`events` in parts split by session (`partitioned`: bounded memory on the embedded server at
+any scale) and adds the parts' figures up here: sums add up, the distinct products of a
+category and day are counted over the union of the parts' product numbers, and the most viewed
+products are ordered after the merge (views descending, then product number, null first, as
+MongoDB's `$sort` orders them).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 from retail.nosql import pipelines
 from retail.nosql.gold_io import read_only, replace_gold_table, require_tables
+from retail.nosql.partitioned import add_up, aggregate_parts
 
 MOST_VIEWED_TABLE = "nosql_most_viewed_products"
 CATEGORY_DAILY_TABLE = "nosql_category_views_daily"
@@ -94,24 +100,54 @@ class EventFigures:
     """What the aggregations and the check read from `events`, computed once."""
 
     totals: dict[str, int]  # `funnel_totals`
-    most_viewed: list[dict[str, Any]]  # rows of `pipelines.most_viewed_products`
-    category_daily: list[dict[str, Any]]  # rows of `pipelines.category_views_daily`
-    views: list[dict[str, Any]]  # rows of `pipelines.product_views`
+    most_viewed: list[dict[str, Any]]  # gold.nosql_most_viewed_products, without view_rank
+    category_daily: list[dict[str, Any]]  # gold.nosql_category_views_daily
+    views: list[dict[str, Any]]  # product views per product number ({_id, views})
+
+
+def _facets(db: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The one facets document of `pipeline` from each part of `events`."""
+    return [next(iter(result), {}) for result in aggregate_parts(db, pipeline)]
+
+
+def _rows(facets: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [row for part in facets for row in part.get(name, [])]
+
+
+def _null_first(value: Any) -> tuple[bool, Any]:
+    """A sort key ordering null before strings, as MongoDB's `$sort` does."""
+    return (value is not None, "" if value is None else value)
+
+
+def _category_daily(facets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (day, category): the views added up, the product numbers viewed counted once."""
+    merged: dict[tuple[str, Any], tuple[list[int], set[str]]] = {}
+    for row in _rows(facets, "category_daily"):
+        views, numbers = merged.setdefault((row["view_date"], row["category"]), ([0], set()))
+        views[0] += row["views"]
+        numbers.update(n for n in row["product_numbers"] if isinstance(n, str))
+    return [{"view_date": day, "category": category, "views": views[0],
+             "products": len(numbers)}
+            for (day, category), (views, numbers) in sorted(
+                merged.items(), key=lambda item: (item[0][0], _null_first(item[0][1])))]
 
 
 def product_view_figures(db: Any, duckdb_path: Path,
                          products: list[tuple[Any, ...]] | None = None
                          ) -> dict[str, list[dict[str, Any]]]:
-    """The rows of `most_viewed_products`, `category_views_daily` and `product_views`, from
-    one pass (`pipelines.product_view_facets`), products refreshed first: from `products`
-    (rows of `current_products`) when the caller read them, else from gold."""
+    """The `most_viewed`, `category_daily` and `views` figures, from one pass
+    (`pipelines.product_view_facets`), products refreshed first: from `products` (rows of
+    `current_products`) when the caller read them, else from gold."""
     write_product_lookup(db, current_products(duckdb_path) if products is None else products)
-    facets = next(iter(db.events.aggregate(pipelines.product_view_facets())), {})
-    products = facets.get("products", [])
+    facets = _facets(db, pipelines.product_view_facets())
+    per_product = sorted(
+        add_up(_rows(facets, "products"), "product_number", ("views", "sessions")).values(),
+        key=lambda row: (-row["views"], _null_first(row["product_number"])))
     return {
-        "most_viewed": [row for row in products if isinstance(row["product_number"], str)],
-        "category_daily": facets.get("category_daily", []),
-        "views": [{"_id": row["product_number"], "views": row["views"]} for row in products],
+        "most_viewed": [row for row in per_product if isinstance(row["product_number"], str)],
+        "category_daily": _category_daily(facets),
+        "views": [{"_id": row["product_number"], "views": row["views"]}
+                  for row in per_product],
     }
 
 
@@ -121,20 +157,18 @@ def event_figures(db: Any, duckdb_path: Path) -> EventFigures:
     return EventFigures(totals=funnel_totals(db), **products)
 
 
-def _figure_rows(db: Any, duckdb_path: Path, figures: EventFigures | None, name: str,
-                 pipeline: Any) -> list[dict[str, Any]]:
-    """The rows of one product-view figure: from `figures` when given (copies: callers add
-    fields), else by running its own pipeline."""
-    if figures is None:
-        refresh_product_lookup(db, duckdb_path)
-        return list(db.events.aggregate(pipeline()))
-    return [dict(row) for row in getattr(figures, name)]
+def _figure_rows(db: Any, duckdb_path: Path, figures: EventFigures | None,
+                 name: str) -> list[dict[str, Any]]:
+    """The rows of one product-view figure (copies: callers add fields), from `figures` when
+    given, else from a product-view pass."""
+    rows = getattr(figures, name) if figures else product_view_figures(db, duckdb_path)[name]
+    return [dict(row) for row in rows]
 
 
 def aggregate_most_viewed_products(db: Any, duckdb_path: Path,
                                    figures: EventFigures | None = None) -> int:
     """Most viewed products -> `gold.nosql_most_viewed_products`; returns the row count."""
-    rows = _figure_rows(db, duckdb_path, figures, "most_viewed", pipelines.most_viewed_products)
+    rows = _figure_rows(db, duckdb_path, figures, "most_viewed")
     for rank, row in enumerate(rows, start=1):
         row["view_rank"] = rank
     return replace_gold_table(duckdb_path, MOST_VIEWED_TABLE, _MOST_VIEWED_COLUMNS, rows)
@@ -143,22 +177,22 @@ def aggregate_most_viewed_products(db: Any, duckdb_path: Path,
 def aggregate_category_views_daily(db: Any, duckdb_path: Path,
                                    figures: EventFigures | None = None) -> int:
     """Views per category per UTC day -> `gold.nosql_category_views_daily`."""
-    rows = _figure_rows(db, duckdb_path, figures, "category_daily",
-                        pipelines.category_views_daily)
+    rows = _figure_rows(db, duckdb_path, figures, "category_daily")
     return replace_gold_table(duckdb_path, CATEGORY_DAILY_TABLE, _CATEGORY_DAILY_COLUMNS, rows)
 
 
 def funnel_totals(db: Any) -> dict[str, int]:
     """Every funnel figure from one MongoDB pass: sessions per step (keys of FUNNEL_STEPS),
     `payment_attempts`, `failed_payments` (events, whatever their session) and `events`."""
-    facets = next(iter(db.events.aggregate(pipelines.session_funnel())), {})
-    totals = {row["_id"]: int(row["sessions"]) for row in facets.get("types", [])}
-    statuses = {row["_id"]: row for row in facets.get("statuses", [])}
-    totals["sessions"] = int(next(iter(facets.get("sessions", [])), {}).get("n", 0))
+    facets = _facets(db, pipelines.session_funnel())
+    types = add_up(_rows(facets, "types"), "_id", ("sessions",))
+    statuses = add_up(_rows(facets, "statuses"), "_id", ("events", "sessions"))
+    totals = {step: int(row["sessions"]) for step, row in types.items()}
+    totals["sessions"] = sum(int(row["n"]) for row in _rows(facets, "sessions"))
     totals["payment_success"] = int(statuses.get("success", {}).get("sessions", 0))
     totals["payment_attempts"] = sum(int(row["events"]) for row in statuses.values())
     totals["failed_payments"] = int(statuses.get("failed", {}).get("events", 0))
-    totals["events"] = int(next(iter(facets.get("events", [])), {}).get("n", 0))
+    totals["events"] = sum(int(row["n"]) for row in _rows(facets, "events"))
     return totals
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from retail.nosql import pipelines
-from retail.nosql.aggregations import EventFigures, funnel_totals
+from retail.nosql.aggregations import EventFigures, funnel_totals, product_view_figures
 from retail.nosql.gold_io import read_only, require_tables
 
 MAX_LISTED = 10
@@ -93,7 +93,7 @@ def check_against_dbt(db: Any, duckdb_path: Path,
     _compare(report, "funnel", mongo_funnel, {k: int(v or 0) for k, v in dbt_funnel.items()})
     report.compared["funnel_figures"] = len(set(mongo_funnel) | set(dbt_funnel))
     mongo_views: dict[Any, int] = {}
-    views = figures.views if figures else db.events.aggregate(pipelines.product_views())
+    views = figures.views if figures else product_view_figures(db, duckdb_path)["views"]
     for row in views:
         number = row["_id"] if row["_id"] in known_products else None
         mongo_views[number] = mongo_views.get(number, 0) + row["views"]

@@ -56,7 +56,7 @@ from retail.nosql.bronze_events import (
     warehouse_loads,
 )
 from retail.nosql.gold_io import attached_read_only, detach_warehouse
-from retail.nosql.load_ledger import EventLedger
+from retail.nosql.load_ledger import SESSION_SAMPLE, EventLedger
 from retail.progress import progress_bar
 
 EVENTS = "events"
@@ -66,6 +66,9 @@ BATCH_FIELD = "batch_id"
 INDEXES: tuple[tuple[str, ...], ...] = ((BATCH_FIELD,), ("session_id", "first_ts"))
 BUCKET_EVENTS = 500  # at most this many events per bucket document (MongoDB's 16 MB limit)
 DEFAULT_BATCH_SIZE = 2000  # events per bulk write (whole buckets)
+# a load's ledger entry keeps the session_id of every SAMPLE_EVERY-th bucket (they come in
+# session order): the split points of the aggregation passes (`partitioned.session_parts`)
+SAMPLE_EVERY = 1000
 COUNTERS = ("lines", "valid", "inserted", "malformed", "missing_event_id", "unknown_event_type",
             "duplicate_event_id")
 # the fields of an event sub-document, in `bronze_events.VALID_COLUMNS` order
@@ -262,7 +265,8 @@ def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
         entry.update({kind: n for kind, n in per.items() if kind is not None},
                      lines=sum(per.values()), valid=per.get(None, 0),
                      inserted=per.get(None, 0))
-        entries[ordinal] = {**asdict(loads[ordinal]), **entry, "buckets": 0}
+        entries[ordinal] = {**asdict(loads[ordinal]), **entry, "buckets": 0,
+                            SESSION_SAMPLE: []}
     pending: list[dict[str, Any]] = []
     state = {"events": 0, "buckets": ledger.count, "done": keep}  # done: loads fully inserted
 
@@ -290,7 +294,10 @@ def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
                 flush()
                 finish(ordinal)
             pending.append(bucket)
-            entries[ordinal]["buckets"] += 1
+            loaded = entries[ordinal]
+            if loaded["buckets"] % SAMPLE_EVERY == 0 and bucket["session_id"] is not None:
+                loaded[SESSION_SAMPLE].append(bucket["session_id"])
+            loaded["buckets"] += 1
             state["events"] += bucket["n"]
             if state["events"] >= batch_size:
                 flush()

@@ -9,8 +9,10 @@ mid-sync, a document deleted by hand, a dropped collection) makes the next sync 
 
 `events` (`EventLedger`): the warehouse loads it mirrors, in batch order, each as
 {batch_id, batch_seq, ingested_at_us, rows, lines, valid, inserted, malformed,
-missing_event_id, unknown_event_type, duplicate_event_id, buckets} (see `bronze_events.Load`;
-`inserted`: its events, `buckets`: its bucket documents).
+missing_event_id, unknown_event_type, duplicate_event_id, buckets, session_sample} (see
+`bronze_events.Load`; `inserted`: its events, `buckets`: its bucket documents,
+`session_sample`: the session_id of every `events.SAMPLE_EVERY`-th of its buckets, in
+session order, which `partitioned.session_parts` splits the aggregation passes on).
 `customer_profiles` (`recorded_build` / `record_build`): the fingerprint of the gold values it
 was built from.
 """
@@ -25,6 +27,7 @@ _STATE_ID = "events"
 # buckets without the computed summaries) is not trusted, so the first sync after an upgrade
 # reloads `events` in this model
 EVENTS_MODEL = "session-buckets-with-summaries"
+SESSION_SAMPLE = "session_sample"
 
 
 def _state(db: Any, name: str, count: int | None = None) -> dict[str, Any]:
@@ -85,3 +88,11 @@ class EventLedger:
             {"_id": _STATE_ID, "source": "bronze.web_events", "model": EVENTS_MODEL,
              "state": _events_state(self._db, count), "loads": self.loads},
             upsert=True)
+
+
+def mirrored_loads(db: Any) -> list[dict[str, Any]]:
+    """The loads the `events` ledger records, trusted or not (empty without a ledger): what
+    `partitioned.session_parts` sizes and splits the aggregation passes by. Only the balance
+    of those parts depends on it, never a figure, so a stale ledger is good enough here."""
+    record = db[LEDGER].find_one({"_id": _STATE_ID}) or {}
+    return list(record.get("loads", []))

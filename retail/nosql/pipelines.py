@@ -12,6 +12,11 @@ bucket's `product_views` (its session is the bucket's `session_id`), the funnel 
 `event_types` and `payment_statuses`. A session split over several buckets (chunks, or
 batches) is counted once: sessions are always counted by grouping on session_id after the
 unwind, never per bucket.
+
+A pipeline may run over a part of `events` at a time (`partitioned`: ranges of session_id) and
+`aggregations` merges the parts, so every output is one that adds up over parts of sessions:
+counts of sessions and views, and, for the distinct products of a category and day, the
+product numbers themselves.
 """
 
 from __future__ import annotations
@@ -69,7 +74,9 @@ def _most_viewed_tail() -> list[dict[str, Any]]:
 
 
 def _category_daily_tail() -> list[dict[str, Any]]:
-    """(product, day) -> views groups -> one row per (day, category).
+    """(product, day) -> views groups -> one row per (day, category): its views and the
+    product numbers viewed (distinct: one group per product), which `aggregations` counts once
+    the rows of every part of the pass are merged (a product can be viewed in several parts).
 
     The (product, day) groups are gathered per product before the join, so `$lookup` runs
     once per product (hundreds), not once per (product, day) group (tens of thousands).
@@ -81,47 +88,24 @@ def _category_daily_tail() -> list[dict[str, Any]]:
         {"$group": {"_id": {"day": "$days._id.day",
                             "category": {"$ifNull": ["$product.category", None]}},
                     "views": {"$sum": "$days.views"},
-                    "products": {"$sum": _is_string("$_id")}}},
+                    "product_numbers": {"$push": "$_id"}}},
         {"$sort": {"_id.day": 1, "_id.category": 1}},
         {"$project": {"_id": 0, "view_date": "$_id.day", "category": "$_id.category",
-                      "views": 1, "products": 1}},
-    ]
-
-
-def most_viewed_products() -> list[dict[str, Any]]:
-    """Product views and distinct viewing sessions per product number, most viewed first."""
-    return [
-        UNWIND,
-        {"$match": {"product_views.product_key": {"$type": "string"}}},
-        _BY_PRODUCT_SESSION,
-        *_most_viewed_tail(),
-    ]
-
-
-def category_views_daily() -> list[dict[str, Any]]:
-    """Product views and distinct products viewed per (UTC day, category)."""
-    return [UNWIND, _HAS_DAY, _BY_PRODUCT_DAY, *_category_daily_tail()]
-
-
-def product_views() -> list[dict[str, Any]]:
-    """Product views per product number (null when the event names none)."""
-    return [
-        UNWIND,
-        {"$group": {"_id": "$product_views.product_key",
-                    "views": {"$sum": "$product_views.views"}}},
+                      "views": 1, "product_numbers": 1}},
     ]
 
 
 def product_view_facets() -> list[dict[str, Any]]:
-    """`most_viewed_products`, `category_views_daily` and `product_views` in ONE pass.
+    """Every product-view figure in ONE pass: one document with two facets.
 
-    One document with the facets `products` and `category_daily`. `products`: the rows of
-    `most_viewed_products` for EVERY product number, null included (the product views are
-    grouped per (product, session) once, for both the sessions and the views of a product):
-    `most_viewed_products` is its rows with a product number, in its order, and
-    `product_views` its (product number, views). Why: on the embedded server every stage costs
-    ~30 µs per document that passes through it; this is two groupings of the unwound
-    summaries instead of four.
+    `products`: per product number, null included, its views and distinct viewing sessions
+    with the product's names, most viewed first (the product views are grouped per (product,
+    session) once, for both the sessions and the views of a product): the most viewed products
+    are its rows with a product number, and the product views its (product number, views).
+    `category_daily`: per (UTC day, category) the views and the product numbers viewed
+    (`_category_daily_tail`). Why one pass: on the embedded server every stage costs ~30 µs
+    per document that passes through it; this is two groupings of the unwound summaries
+    instead of four.
     """
     return [
         UNWIND,

@@ -13,9 +13,11 @@ from nosql_fixtures import event, hand_made_gold, ingest_events, remove_events
 from retail.nosql import (
     aggregate_category_views_daily,
     aggregate_most_viewed_products,
+    partitioned,
     run_aggregations,
     sync_events,
 )
+from retail.nosql import events as events_module
 from retail.nosql.gold_io import GoldNotBuiltError
 
 DAY1 = "2024-03-01T10:00:00+00:00"
@@ -120,22 +122,56 @@ def test_a_failed_run_keeps_the_last_good_tables(loaded: tuple[Any, Path]) -> No
     assert _rows(gold, "select count(*) from gold.nosql_most_viewed_products") == [(3,)]
 
 
-def test_one_pass_equals_the_separate_pipelines(db: Any, tmp_path: Path) -> None:
-    # a product view without a readable time: a view of P2, but on no day
+def test_a_pass_in_parts_gives_the_figures_of_one_pass(db: Any, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # session A over two batches; a view of P2 without a readable time (on no day); four more
+    # sessions viewing P1 and P2 on March 1st, so each product is viewed in several parts
+    more = [event(f"{s}{n}", "product_view", session_id=f"s{s.upper()}", product_key=product,
+                  ts=DAY1) for s in "defg" for n, product in ((1, "P1"), (2, "P2"))]
     events = [*_events(), event("t1", "product_view", session_id="sC", product_key="P2",
-                                ts="not a time")]
-    gold = hand_made_gold(ingest_events(tmp_path / "wh.duckdb", tmp_path / "batch-1", events))
+                                ts="not a time"), *more]
+    path = tmp_path / "wh.duckdb"
+    ingest_events(path, tmp_path / "batch-1", events[:4])
+    gold = hand_made_gold(ingest_events(path, tmp_path / "batch-2", events[4:]))
+    monkeypatch.setattr(events_module, "SAMPLE_EVERY", 1)  # every bucket's session: a split point
     sync_events(db, gold)
-    run_aggregations(db, gold)  # the figures of one pass over the product views (facets)
-    most = "select * from gold.nosql_most_viewed_products order by view_rank"
-    daily = "select * from gold.nosql_category_views_daily order by 1, 2 nulls first"
-    one_pass = (_rows(gold, most), _rows(gold, daily))
-    views = [e for e in events if e["event_type"] == "product_view"]
-    assert sum(row[-2] for row in one_pass[0]) == len(views)  # every view, t1 included
-    assert sum(row[2] for row in one_pass[1]) == len(views) - 1  # t1 has no day
-    aggregate_most_viewed_products(db, gold)  # the separate pipelines
+    monkeypatch.setattr(partitioned, "PASS_BUCKETS", 2)
+    # 9 buckets (A's two, B-G, no session): 5 ranges of sessions (A's buckets in the same one)
+    # and the buckets without a session; each bucket lies in exactly one part
+    parts = partitioned.session_parts(db)
+    assert len(parts) == 6
+    assert [db.events.count_documents(part) for part in parts] == [2, 1, 2, 1, 2, 1]
+    assert db.events.count_documents({"session_id": "sA"}) == 2
+    run_aggregations(db, gold)
+    tables = ("select * from gold.nosql_most_viewed_products order by view_rank",
+              "select * from gold.nosql_category_views_daily order by 1, 2 nulls first",
+              "select * from gold.nosql_session_funnel order by step_order")
+    in_parts = [_rows(gold, sql) for sql in tables]
+    # worked out by hand: P1 and P2 tie on views (P1 first); P2's sessions: B, C, D-G (the
+    # view without a session counts as a view only); each category's products are counted
+    # once although its product was viewed in several parts
+    assert _rows(gold, "select product_number, views, sessions "
+                       "from gold.nosql_most_viewed_products order by view_rank") == [
+        ("P1", 7, 6), ("P2", 7, 6), ("ZZ", 1, 1)]
+    assert _rows(gold, "select view_date, category, views, products "
+                       "from gold.nosql_category_views_daily order by 1, 2 nulls first") == [
+        (dt.date(2024, 3, 1), None, 1, 1),
+        (dt.date(2024, 3, 1), "Accessories", 5, 1),
+        (dt.date(2024, 3, 1), "Bikes", 7, 1),
+        (dt.date(2024, 3, 3), "Accessories", 1, 1),
+    ]
+    assert _rows(gold, "select step, sessions, payment_attempts, failed_payments "
+                       "from gold.nosql_session_funnel order by step_order") == [
+        ("sessions", 7, 3, 2), ("product_view", 7, 3, 2), ("add_to_cart", 2, 3, 2),
+        ("checkout_start", 1, 3, 2), ("payment_attempt", 1, 3, 2),
+        ("payment_success", 1, 3, 2), ("purchase", 1, 3, 2)]
+    monkeypatch.setattr(partitioned, "PASS_BUCKETS", 1_000)
+    assert partitioned.session_parts(db) == [{}]
+    run_aggregations(db, gold)  # one pass over every bucket
+    assert [_rows(gold, sql) for sql in tables] == in_parts
+    aggregate_most_viewed_products(db, gold)  # one table alone: its own product-view pass
     aggregate_category_views_daily(db, gold)
-    assert (_rows(gold, most), _rows(gold, daily)) == one_pass
+    assert [_rows(gold, sql) for sql in tables] == in_parts
 
 
 def test_a_session_over_several_buckets_counts_once(db: Any, tmp_path: Path) -> None:
