@@ -45,13 +45,20 @@ def session_parts(db: Any, pass_buckets: int | None = None) -> list[dict[str, An
     if parts < 2 or not sample:
         return [{}]
     points = sorted({sample[len(sample) * i // parts] for i in range(1, parts)})
-    ranges: list[dict[str, Any]] = []
+    return [*range_filters("session_id", points), {"session_id": None}]
+
+
+def range_filters(field: str, points: list[Any]) -> list[dict[str, Any]]:
+    """Filters splitting the values of `field` of one BSON type (that of the sorted, distinct
+    `points`) into consecutive ranges: below the first point, between two, from the last on.
+    Each rides an index on `field`; by type bracketing none matches another type."""
+    filters: list[dict[str, Any]] = []
     for low, high in zip([None, *points], [*points, None], strict=True):
         bounds = {"$gte": low} if low is not None else {}
         if high is not None:
             bounds["$lt"] = high
-        ranges.append({"session_id": bounds})
-    return [*ranges, {"session_id": None}]
+        filters.append({field: bounds})
+    return filters
 
 
 def aggregate_parts(db: Any, pipeline: list[dict[str, Any]],
