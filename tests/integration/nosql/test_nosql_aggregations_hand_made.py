@@ -21,6 +21,8 @@ from retail.nosql import events as events_module
 from retail.nosql.gold_io import GoldNotBuiltError
 
 DAY1 = "2024-03-01T10:00:00+00:00"
+CATEGORY_DAILY = ("select view_date, category, views, products "
+                  "from gold.nosql_category_views_daily order by 1, 2 nulls first")
 
 
 def _events() -> list[dict[str, Any]]:
@@ -73,8 +75,7 @@ def test_results_land_in_gold(loaded: tuple[Any, Path]) -> None:
         (2, "P2", "k-p2", "Helmet", "Accessories", 2, 1),
         (3, "ZZ", None, None, None, 1, 1),
     ]
-    assert _rows(gold, "select view_date, category, views, products "
-                       "from gold.nosql_category_views_daily order by 1, 2 nulls first") == [
+    assert _rows(gold, CATEGORY_DAILY) == [
         (dt.date(2024, 3, 1), None, 1, 1),
         (dt.date(2024, 3, 1), "Accessories", 1, 1),
         (dt.date(2024, 3, 1), "Bikes", 3, 1),
@@ -153,8 +154,7 @@ def test_a_pass_in_parts_gives_the_figures_of_one_pass(db: Any, tmp_path: Path,
     assert _rows(gold, "select product_number, views, sessions "
                        "from gold.nosql_most_viewed_products order by view_rank") == [
         ("P1", 7, 6), ("P2", 7, 6), ("ZZ", 1, 1)]
-    assert _rows(gold, "select view_date, category, views, products "
-                       "from gold.nosql_category_views_daily order by 1, 2 nulls first") == [
+    assert _rows(gold, CATEGORY_DAILY) == [
         (dt.date(2024, 3, 1), None, 1, 1),
         (dt.date(2024, 3, 1), "Accessories", 5, 1),
         (dt.date(2024, 3, 1), "Bikes", 7, 1),
