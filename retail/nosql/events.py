@@ -57,6 +57,7 @@ from retail.nosql.bronze_events import (
 )
 from retail.nosql.gold_io import attached_read_only, detach_warehouse
 from retail.nosql.load_ledger import SESSION_SAMPLE, EventLedger
+from retail.nosql.partitioned import aggregate_parts
 from retail.progress import progress_bar
 
 EVENTS = "events"
@@ -235,10 +236,10 @@ def _buckets(con: Any, loads: list[Load], batch_size: int) -> Any:
 
 
 def _events_in(db: Any) -> int:
-    """Events in `events` whatever its state (an untrusted ledger): one pass over it."""
-    total = next(iter(db[EVENTS].aggregate([
-        {"$group": {"_id": None, "n": {"$sum": {"$ifNull": ["$n", 1]}}}}])), {})
-    return int(total.get("n", 0))
+    """Events in `events` whatever its state (an untrusted ledger): one pass over it, in
+    parts when the ledger still names them (`partitioned`)."""
+    parts = aggregate_parts(db, [{"$group": {"_id": None, "n": {"$sum": {"$ifNull": ["$n", 1]}}}}])
+    return sum(int(row["n"]) for rows in parts for row in rows)
 
 
 def _mirrored_events(loads: list[dict[str, Any]]) -> int:

@@ -13,7 +13,8 @@ import duckdb
 import pytest
 from nosql_fixtures import event, event_document, event_documents, ingest_events
 
-from retail.nosql import sync_events
+from retail.nosql import partitioned, sync_events
+from retail.nosql import events as events_module
 from retail.nosql.events import ensure_event_indexes
 
 
@@ -103,11 +104,20 @@ def test_another_warehouse_replaces_everything(db: Any, two_batches: Any, tmp_pa
     assert _docs(db) == _expected([("batch-b", mine)])
 
 
-def test_events_touched_by_hand_are_reloaded(db: Any, two_batches: Any) -> None:
+@pytest.mark.parametrize("in_parts", [False, True])
+def test_events_touched_by_hand_are_reloaded(db: Any, two_batches: Any, in_parts: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     path, batches = two_batches
+    if in_parts:  # the events still there are counted part by part (`partitioned`)
+        monkeypatch.setattr(events_module, "SAMPLE_EVERY", 1)
+        monkeypatch.setattr(partitioned, "PASS_BUCKETS", 1)
     sync_events(db, path)
-    db.events.delete_one({"session_id": "s1"})  # a bucket document deleted by hand
-    assert sync_events(db, path).reset
+    parts = len(partitioned.session_parts(db))
+    assert parts > 2 if in_parts else parts == 1
+    total = sum(doc["n"] for doc in db.events.find())
+    gone = db.events.find_one_and_delete({"session_id": "s1"})  # a bucket deleted by hand
+    result = sync_events(db, path)
+    assert result.reset and result.deleted == total - gone["n"] > 0
     assert _docs(db) == _expected(batches)
     db.events.drop()
     assert sync_events(db, path).loaded == 2
