@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from nosql_fixtures import event, event_document, event_documents, ingest_events
 
-from retail.nosql import partitioned, sync_events
 from retail.nosql import events as events_module
+from retail.nosql import partitioned, sync_events
 from retail.nosql.events import ensure_event_indexes
 
 
