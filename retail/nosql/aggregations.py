@@ -121,15 +121,16 @@ def _null_first(value: Any) -> tuple[bool, Any]:
 
 def _category_daily(facets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (day, category): the views added up, the product numbers viewed counted once."""
-    merged: dict[tuple[str, Any], tuple[list[int], set[str]]] = {}
+    views: dict[tuple[str, Any], int] = {}
+    numbers: dict[tuple[str, Any], set[str]] = {}
     for row in _rows(facets, "category_daily"):
-        views, numbers = merged.setdefault((row["view_date"], row["category"]), ([0], set()))
-        views[0] += row["views"]
-        numbers.update(n for n in row["product_numbers"] if isinstance(n, str))
-    return [{"view_date": day, "category": category, "views": views[0],
-             "products": len(numbers)}
-            for (day, category), (views, numbers) in sorted(
-                merged.items(), key=lambda item: (item[0][0], _null_first(item[0][1])))]
+        key = (row["view_date"], row["category"])
+        views[key] = views.get(key, 0) + row["views"]
+        numbers.setdefault(key, set()).update(
+            n for n in row["product_numbers"] if isinstance(n, str))
+    return [{"view_date": day, "category": category, "views": views[(day, category)],
+             "products": len(numbers[(day, category)])}
+            for day, category in sorted(views, key=lambda key: (key[0], _null_first(key[1])))]
 
 
 def product_view_figures(db: Any, duckdb_path: Path,

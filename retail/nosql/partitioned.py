@@ -3,9 +3,10 @@
 Why: SecantusDB answers `aggregate` by first turning every document the leading `$match`
 selects into Python objects (~21 KB per bucket at scale 10: a pass over the whole collection
 peaked at 5.1 GB there, and would need ~36 GiB at scale 100, which the kernel's OOM killer
-stopped). A pass over at most `PASS_BUCKETS` buckets at a time needs ~1.3 GB whatever the
-scale. Measured on the scale-10 collection (222k buckets), funnel pass: one part 44.9 s and
-5.11 GB peak, three parts 46.4 s and 2.40 GB, six parts 46.7 s and 1.79 GB: each part's
+stopped). A pass over about `PASS_BUCKETS` buckets at a time needs the same memory whatever
+the scale: at scale 100 (37 parts per pass) the server stayed under 4 GB. Measured on the
+scale-10 collection (222k buckets), funnel pass: one part 44.9 s and 5.11 GB peak, three
+parts 46.4 s and 2.40 GB, six parts 46.7 s and 1.79 GB: each part's
 `$match` on session_id rides the (session_id, first_ts) index, so the parts cost about what
 the whole pass did.
 
@@ -30,18 +31,17 @@ from typing import Any
 from retail.nosql.load_ledger import SESSION_SAMPLE, mirrored_loads
 
 EVENTS = "events"
-PASS_BUCKETS = 60_000  # at most about this many buckets per pass (~1.3 GB on the embedded server)
+PASS_BUCKETS = 60_000  # about this many buckets per pass (~21 KB each on the embedded server)
 
 
-def session_parts(db: Any, pass_buckets: int | None = None) -> list[dict[str, Any]]:
+def session_parts(db: Any) -> list[dict[str, Any]]:
     """The `$match` filters of the parts (`[{}]`: one pass over everything), each of about
-    `pass_buckets` buckets (default `PASS_BUCKETS`)."""
-    pass_buckets = pass_buckets or PASS_BUCKETS
+    `PASS_BUCKETS` buckets."""
     loads = mirrored_loads(db)
     buckets = sum(int(load.get("buckets", 0)) for load in loads)
     sample = sorted({session for load in loads for session in load.get(SESSION_SAMPLE, [])
                      if isinstance(session, str)})
-    parts = -(-buckets // pass_buckets)
+    parts = -(-buckets // PASS_BUCKETS)
     if parts < 2 or not sample:
         return [{}]
     points = sorted({sample[len(sample) * i // parts] for i in range(1, parts)})
@@ -61,13 +61,11 @@ def range_filters(field: str, points: list[Any]) -> list[dict[str, Any]]:
     return filters
 
 
-def aggregate_parts(db: Any, pipeline: list[dict[str, Any]],
-                    parts: list[dict[str, Any]] | None = None) -> list[list[dict[str, Any]]]:
-    """The results of `pipeline` over each part of `events` (`session_parts` when not given)."""
-    parts = session_parts(db) if parts is None else parts
+def aggregate_parts(db: Any, pipeline: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The results of `pipeline` over each part of `events` (`session_parts`)."""
     return [list(db[EVENTS].aggregate([{"$match": part}, *pipeline] if part else pipeline,
                                       allowDiskUse=True))
-            for part in parts]
+            for part in session_parts(db)]
 
 
 def add_up(rows: Iterable[dict[str, Any]], key: str,
