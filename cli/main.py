@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = settings or Settings.from_env()
     try:
+        settings = settings or Settings.from_env()
         code = int(args._run(args, settings) or 0)
     except RetailError as exc:
         print(f"retail {args.command}: error: {exc}", file=sys.stderr)

@@ -18,7 +18,7 @@ import dagster as dg
 from orchestration.dbt_cli import LocalDbtCliResource
 from orchestration.project import dbt_project
 from retail.dbt import dbt_executable
-from retail.settings import Settings
+from retail.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, Settings
 
 # DuckDB allows one writer per file: every step that writes the warehouse runs in this pool.
 DUCKDB_POOL = "duckdb_writer"
@@ -37,6 +37,7 @@ class RetailResource(dg.ConfigurableResource):
     mongodb_uri: str | None = None
     spark_remote: str | None = None
     spark_master: str = "local[*]"
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetailResource:

@@ -43,7 +43,7 @@ def dbt_command(args: Sequence[str]) -> list[str]:
 
 # The settings variables the dbt project reads (profiles/profiles.yml, segments_parquet_glob):
 # each as `var('<name>', env_var('<name>', ...))`, so a `--vars` value wins over the environment.
-DBT_READS = ("RETAIL_DUCKDB_PATH", "RETAIL_SEGMENTS_DIR")
+DBT_READS = ("RETAIL_DUCKDB_PATH", "RETAIL_SEGMENTS_DIR", "RETAIL_DUCKDB_MEMORY_LIMIT")
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:

@@ -8,6 +8,7 @@ Every variable has a working default so that a fresh clone runs with no configur
 | RETAIL_RAW_DIR     | data/landing             | landing folder watched for new extracts   |
 | RETAIL_EXPORT_DIR  | exports                  | Power BI CSVs go to <dir>/powerbi/        |
 | RETAIL_DATA_DIR    | data                     | generated extracts, embedded MongoDB      |
+| RETAIL_DUCKDB_MEMORY_LIMIT | 20%              | DuckDB's memory bound inside dbt (of RAM) |
 | MONGODB_URI        | (unset: embedded server) | a real MongoDB to use instead             |
 | SPARK_REMOTE       | (unset)                  | Spark Connect URL, e.g. sc://host:15002   |
 | SPARK_MASTER       | local[*]                 | classic Spark master URL                  |
@@ -23,6 +24,7 @@ variables, for the processes that only read the environment (dbt, a child `retai
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,12 +37,32 @@ DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
 VARIABLES = (
     "RETAIL_DUCKDB_PATH", "RETAIL_RAW_DIR", "RETAIL_EXPORT_DIR", "RETAIL_DATA_DIR",
     "MONGODB_URI", "SPARK_REMOTE", "SPARK_MASTER", "RETAIL_SEGMENTS_DIR",
+    "RETAIL_DUCKDB_MEMORY_LIMIT",
 )
+#: dbt's DuckDB may use this much memory, then spills to disk (DuckDB's own default is 80% of
+#: RAM). A run shares the machine with the MongoDB server, Spark's JVM and itself: at scale 100
+#: dbt alone took 7.6 GB unbounded, 4.5 GB with 4GB at the same speed (benchmarks/RESULTS.md).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "20%"
+# what DuckDB's `memory_limit` takes: a number with a unit of 1000^i (KB..TB) or 1024^i
+# (KiB..TiB) bytes, or a percentage of the machine's memory
+_MEMORY = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:[kmgt]i?b?|b|bytes)|(?:100|\d{1,2}(?:\.\d+)?)\s*%)",
+                     re.IGNORECASE)
 
 
 def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     value = Path(env.get(name) or default).expanduser()
     return value if value.is_absolute() else (PROJECT_ROOT / value)
+
+
+def _memory_limit(env: Mapping[str, str]) -> str:
+    value = (env.get("RETAIL_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT).strip()
+    if not _MEMORY.fullmatch(value):
+        from retail.errors import UsageError
+
+        raise UsageError(
+            f"RETAIL_DUCKDB_MEMORY_LIMIT={value!r} is not a memory size: use e.g. 4GB, "
+            "512MiB or 25% (of the machine's memory)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,7 @@ class Settings:
     mongodb_uri: str | None
     spark_remote: str | None
     spark_master: str
+    duckdb_memory_limit: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +87,7 @@ class Settings:
             mongodb_uri=env.get("MONGODB_URI") or None,
             spark_remote=env.get("SPARK_REMOTE") or None,
             spark_master=env.get("SPARK_MASTER") or "local[*]",
+            duckdb_memory_limit=_memory_limit(env),
         )
 
     @classmethod
@@ -110,6 +134,7 @@ class Settings:
             "SPARK_REMOTE": self.spark_remote,
             "SPARK_MASTER": self.spark_master,
             "RETAIL_SEGMENTS_DIR": str(self.segments_dir),
+            "RETAIL_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
         }
         return {name: value for name, value in env.items() if value}
 

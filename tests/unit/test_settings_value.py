@@ -27,3 +27,27 @@ def test_a_child_sees_these_settings_and_inherits_none_it_leaves_unset(tmp_path:
     assert "MONGODB_URI" not in env
     assert env["RETAIL_RAW_DIR"] == str(tmp_path / "landing")
     assert Settings.from_env(env) == settings
+
+
+def test_duckdb_memory_limit_takes_what_duckdb_takes_and_refuses_the_rest() -> None:
+    import duckdb
+    import pytest
+
+    from retail.errors import UsageError
+
+    for value in ("4GB", "512MiB", "1.5 gb", "25%", "100%", "2g"):
+        assert Settings.from_env({"RETAIL_DUCKDB_MEMORY_LIMIT": value}).duckdb_memory_limit == value
+        duckdb.connect(config={"memory_limit": value}).close()  # DuckDB takes it too
+    for value in ("4096", "lots", "150%", "-1GB", "GB"):
+        with pytest.raises(UsageError, match="RETAIL_DUCKDB_MEMORY_LIMIT"):
+            Settings.from_env({"RETAIL_DUCKDB_MEMORY_LIMIT": value})
+
+
+def test_dbt_by_hand_and_the_settings_default_to_the_same_memory_limit() -> None:
+    """profiles.yml's fallback (dbt run without the variable) is the settings' default."""
+    from retail.settings import DBT_PROFILES_DIR, DEFAULT_DUCKDB_MEMORY_LIMIT
+
+    profile = (DBT_PROFILES_DIR / "profiles.yml").read_text()
+    (line,) = [text for text in profile.splitlines() if "memory_limit:" in text]
+    assert f"env_var('RETAIL_DUCKDB_MEMORY_LIMIT', '{DEFAULT_DUCKDB_MEMORY_LIMIT}')" in line
+    assert Settings.from_env({}).duckdb_memory_limit == DEFAULT_DUCKDB_MEMORY_LIMIT

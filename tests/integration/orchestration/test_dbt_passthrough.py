@@ -94,3 +94,33 @@ def test_no_command_is_a_usage_error(tmp_path) -> None:
                                       duckdb_path=tmp_path / "w.duckdb").child_env())
     assert done.returncode == 2 and "name a dbt command" in done.stderr
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_dbt_bounds_duckdb_memory_by_the_setting(built_warehouse, tmp_path) -> None:
+    """RETAIL_DUCKDB_MEMORY_LIMIT reaches the DuckDB connection dbt works on (profiles.yml)."""
+    import json
+
+    import duckdb
+
+    env = {**_copy(built_warehouse, tmp_path), "RETAIL_DUCKDB_MEMORY_LIMIT": "1GB"}
+    done = subprocess.run(
+        [RETAIL, "dbt", "show", "--inline", "select current_setting('memory_limit') as bound",
+         "--output", "json", "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    with duckdb.connect(config={"memory_limit": "1GB"}) as bounded:  # DuckDB's own rendering
+        ((expected,),) = bounded.execute("select current_setting('memory_limit')").fetchall()
+    with duckdb.connect() as unbounded:
+        ((default,),) = unbounded.execute("select current_setting('memory_limit')").fetchall()
+    assert json.loads(done.stdout)["show"] == [{"bound": expected}]
+    assert expected != default
+
+
+def test_a_memory_limit_that_is_no_size_is_one_line(tmp_path) -> None:
+    env = {**Settings.rooted_at(tmp_path).child_env(), "RETAIL_DUCKDB_MEMORY_LIMIT": "lots"}
+    done = subprocess.run([RETAIL, "dbt", "build"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "retail dbt: error: RETAIL_DUCKDB_MEMORY_LIMIT='lots' is not a memory size: use e.g. "
+        "4GB, 512MiB or 25% (of the machine's memory)"]
+    assert not Settings.rooted_at(tmp_path).duckdb_path.exists()
