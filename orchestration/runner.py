@@ -137,6 +137,7 @@ def run_pipeline(
     `progress`, one line per finished step goes to stderr.
     """
     from orchestration.definitions import build_definitions
+    from orchestration.project import dbt_project
     from retail.nosql import early_sync
 
     job = build_definitions(settings).resolve_job_def(JOB)
@@ -146,7 +147,9 @@ def run_pipeline(
     log_dir = log_dir or settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{run_id[:8]}.log"
-    with dbt_forkserver.serving(), pipeline_instance() as instance, log_file.open("w") as log:
+    saved_parse = dbt_project().manifest_path.with_name("partial_parse.msgpack")
+    with dbt_forkserver.serving(saved_parse), pipeline_instance() as instance, \
+            log_file.open("w") as log:
         started = time.perf_counter()
         warmup.start(settings)  # unless `retail run` started it: the JVM starts while the
         # steps before Spark work

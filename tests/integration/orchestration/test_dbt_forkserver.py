@@ -71,11 +71,15 @@ def names(events: list[dict]) -> list[tuple[str, str]]:
     return [(e["info"]["name"], e["info"]["level"]) for e in events]
 
 
-@pytest.fixture
-def server():
-    """This process serves: the clients it starts find the server by their parent's pid."""
+@pytest.fixture(params=["cold", "warmed"])
+def server(request, project):
+    """This process serves: the clients it starts find the server by their parent's pid.
+    "warmed": the server first compiles dbt's serializers from the project's saved parse, as
+    `retail run` starts it; its children must give exactly what dbt gives all the same."""
     assert ENV_VAR not in os.environ
-    with dbt_forkserver.serving() as path:
+    saved = project / "target" / "partial_parse.msgpack"
+    assert saved.exists()
+    with dbt_forkserver.serving(saved if request.param == "warmed" else None) as path:
         assert path == socket_path(os.getpid()) and Path(path).exists()
         assert ENV_VAR not in os.environ  # nothing written to the environment
         yield path
