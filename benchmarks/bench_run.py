@@ -82,6 +82,7 @@ class Figures:
     work: dict[str, float]
     lines: int
     bronze_rows: int
+    ingest_seconds: float  # `ingest_extract` alone (the bronze step also stages the events)
     extract_bytes: int
     load_before: str
     load_after: str
@@ -161,9 +162,9 @@ def real_size_extract(root: Path) -> Path:
     return folder
 
 
-def read_run(logs: Path) -> tuple[float, dict[str, float], dict[str, float], int, int]:
+def read_run(logs: Path) -> tuple[float, dict[str, float], dict[str, float], int, int, float]:
     """From the run's record (`run-<id>.json` beside its log): run wall, step seconds, work
-    seconds, fct_sales lines, bronze rows."""
+    seconds, fct_sales lines, bronze rows, seconds of the ingest itself."""
     (record_file,) = logs.glob("run-*.json")
     record = json.loads(record_file.read_text())
     steps = {s["step"]: s["seconds"] for s in record["steps"]}
@@ -183,8 +184,10 @@ def read_run(logs: Path) -> tuple[float, dict[str, float], dict[str, float], int
         work["MongoDB beside"] = (events["duration_seconds"] + events.get("funnel_seconds", 0.0)
                                   + events.get("product_views_seconds", 0.0))
     lines = int(meta["gold/fct_sales"]["dagster/row_count"])
-    bronze = sum(int(m.get("batch_rows", 0)) for k, m in meta.items() if k.startswith("bronze/"))
-    return record["wall_seconds"], steps, work, lines, bronze
+    bronze_meta = [m for k, m in meta.items() if k.startswith("bronze/")]
+    bronze = sum(int(m.get("batch_rows", 0)) for m in bronze_meta)
+    ingest = max((float(m.get("duration_seconds", 0.0)) for m in bronze_meta), default=0.0)
+    return record["wall_seconds"], steps, work, lines, bronze, ingest
 
 
 def bench(case: str, root: Path) -> Figures:
@@ -208,11 +211,12 @@ def bench(case: str, root: Path) -> Figures:
     after = load_average()
     if code != 0:
         sys.exit(f"case {case}: `{' '.join(cmd)}` exited {code}; see {folder / 'run.log'}")
-    run_wall, steps, work, lines, bronze = read_run(settings.data_dir / "logs")
+    run_wall, steps, work, lines, bronze, ingest = read_run(settings.data_dir / "logs")
     extract = folder / "erp-extract" if case == "real" else next(
         (settings.data_dir / "generated").glob("scale-*-seed-42"))  # the one generated
     size = sum(f.stat().st_size for f in extract.rglob("*") if f.is_file())
-    figures = Figures(case, wall, peak, run_wall, steps, work, lines, bronze, size, before, after)
+    figures = Figures(case, wall, peak, run_wall, steps, work, lines, bronze, ingest, size, before,
+                      after)
     figures.notes.append(f"CPU time of the whole process tree {cpu:.1f} s = "
                          f"{cpu / wall / (os.cpu_count() or 1):.0%} of the {os.cpu_count()} "
                          "cores over the wall time")
@@ -236,11 +240,13 @@ def report(f: Figures) -> str:
     out.append(f"  {'startup':<12}{startup:>9.1f}{startup / f.wall:>7.0%}"
                "   (process start, loading the definitions, exit)")
     out.append(f"  overhead {f.overhead:.1f} s (wall - work; goal under 5 s)")
-    if by_category["ingest"]:
-        seconds = by_category["ingest"]
-        out.append(f"  ingest: {f.bronze_rows:,} bronze rows, {f.bronze_rows / seconds:,.0f} "
-                   f"rows/s, {f.extract_bytes / 1e6:,.1f} MB of extract at "
-                   f"{f.extract_bytes / 1e6 / seconds:,.1f} MB/s")
+    if f.ingest_seconds:
+        seconds = f.ingest_seconds
+        out.append(f"  ingest: {f.bronze_rows:,} bronze rows in {seconds:.1f} s, "
+                   f"{f.bronze_rows / seconds:,.0f} rows/s, {f.extract_bytes / 1e6:,.1f} MB of "
+                   f"extract at {f.extract_bytes / 1e6 / seconds:,.1f} MB/s; the rest of the "
+                   f"step ({by_category['ingest'] - seconds:.1f} s) describes the tables and "
+                   "stages the web events for the MongoDB sync")
     if by_category["MongoDB"]:
         out.append(f"  MongoDB step share of the run: {by_category['MongoDB'] / f.wall:.0%} "
                    "(goal at most 25%)")
