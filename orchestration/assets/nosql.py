@@ -77,7 +77,7 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
     from retail.nosql.aggregations import (
         EventFigures,
         current_products,
-        funnel_totals,
+        event_figures,
         product_view_figures,
     )
 
@@ -101,12 +101,15 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
                       "product_views_seconds": early.products_seconds}
         yield dg.Output(None, output_name="events", metadata={**synced.as_metadata(), **timing})
         started = time.perf_counter()
-        # two passes over `events`, shared by gold and the check (both may be done already)
+        # the figures of `events`, shared by gold and the check: one pass, or what the early
+        # sync computed (the product views again if gold's products changed since)
         products = current_products(settings.duckdb_path)
-        early_products = early and early.products == products and early.product_figures
-        figures = EventFigures(totals=early.totals if early else funnel_totals(db),
-                               **(early_products or product_view_figures(
-                                   db, settings.duckdb_path, products)))
+        if early is None:
+            figures = event_figures(db, settings.duckdb_path, products)
+        else:
+            early_products = early.products == products and early.product_figures
+            figures = EventFigures(totals=early.totals, **(early_products or product_view_figures(
+                db, settings.duckdb_path, products)))
         rows = run_aggregations(db, settings.duckdb_path, figures)
         seconds = round(time.perf_counter() - started, 3)
         with connect(settings.duckdb_path, read_only=True) as con:

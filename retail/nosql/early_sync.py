@@ -9,15 +9,18 @@ side they slow dbt a little (two cores shared three ways); done after, they add 
 then calls `start(settings)` once its ingest is committed. `start` returns once the events to
 load are staged in this process's memory and the warehouse is released (`sync_events`
 `on_released`), so dbt can open it; a thread goes on inserting, then computes the funnel
-figures (they read only `events`). The product-view pass joins gold's current products, so
-it waits for gold: the Spark step calls `gold_built(settings)` as it starts, which reads them
-(the warehouse is not being written then) and hands them over; the thread then runs that pass
-while Spark and the segmentation models work. The MongoDB step `take`s the outcome, waiting for
-the thread when it still runs, and gets the sync's error if it failed: the failure is reported
-by the step that owns the events. It uses the early product figures only if gold's current
-products are still the rows the pass joined; otherwise (and when no Spark step came first) it
-runs the pass itself. Without `allowed()` (`dagster dev`, where each step is its own
-process, the CLI, tests) nothing starts early and the MongoDB step syncs as it always did.
+figures (they read only `events`). The product-view pass joins gold's current products, so it
+waits for gold: the Spark step calls `gold_built(settings)` as it starts, which reads them (the
+warehouse is not being written then) and hands them over; the thread then runs that pass while
+Spark and the segmentation models work. When gold's products came before the sync ended (large
+extracts: the sync outlasts dbt), one pass computes both figures
+(`aggregations.event_figures`), reading every bucket once instead of twice. The MongoDB step
+`take`s the outcome, waiting for the thread when it still runs, and gets the sync's error if it
+failed: the failure is reported by the step that owns the events. It uses the early product
+figures only if gold's current products are still the rows the pass joined; otherwise (and when
+no Spark step came first) it runs the pass itself. Without `allowed()` (`dagster dev`, where
+each step is its own process, the CLI, tests) nothing starts early and the MongoDB step syncs
+as it always did.
 
 A run that ends before its MongoDB step `discard`s the sync: it stops before its next bulk
 write (the ledger keeps the loads already done, and the next sync completes them).
@@ -32,7 +35,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from retail.nosql.aggregations import current_products, funnel_totals, product_view_figures
+from retail.nosql.aggregations import (
+    current_products,
+    event_figures,
+    funnel_totals,
+    product_view_figures,
+)
 from retail.nosql.events import SyncResult, sync_events
 from retail.nosql.server import mongo_database
 from retail.settings import Settings
@@ -46,7 +54,7 @@ class EarlySync:
     result: SyncResult
     totals: dict[str, int]
     sync_seconds: float
-    funnel_seconds: float
+    funnel_seconds: float  # 0 when one pass gave both figures (its time is `products_seconds`)
     products: list[tuple[Any, ...]] | None = None  # the rows of `current_products` joined
     product_figures: dict[str, list[dict[str, Any]]] | None = None
     products_seconds: float = 0.0
@@ -71,6 +79,14 @@ class _Pending:
                 result = sync_events(db, self.settings.duckdb_path, progress=False,
                                      on_released=self.released.set, cancel=self.cancel)
                 synced = time.perf_counter()
+                if self.gold.is_set() and self.products is not None:
+                    # gold came first (a sync longer than dbt): both figures in one pass
+                    figures = event_figures(db, self.settings.duckdb_path, self.products)
+                    self.outcome = EarlySync(
+                        result, figures.totals, round(synced - started, 3), 0.0,
+                        self.products, figures.product_figures(),
+                        round(time.perf_counter() - synced, 3))
+                    return
                 totals = funnel_totals(db)
                 outcome = EarlySync(result, totals, round(synced - started, 3),
                                     round(time.perf_counter() - synced, 3))

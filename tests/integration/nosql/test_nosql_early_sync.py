@@ -6,6 +6,7 @@ figures are computed here from the lines written.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,31 @@ def test_the_product_view_pass_runs_once_gold_is_built(settings: Settings, db: A
     most_viewed = [(row["product_number"], row["product_name"], row["views"], row["sessions"])
                    for row in outcome.product_figures["most_viewed"]]
     assert most_viewed == [("P2", "Helmet", p2, p2), ("P1", "Road Bike 1", p1, p1)]
+    assert outcome.product_figures == product_view_figures(db, settings.duckdb_path)
+
+
+def test_gold_built_before_the_sync_ends_gives_both_figures_in_one_pass(
+    settings: Settings, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spark_started = threading.Event()
+
+    def sync_outlasting_dbt(*args: Any, **kwargs: Any) -> Any:
+        result = sync_events(*args, **kwargs)  # the warehouse is released by now
+        hand_made_gold(settings.duckdb_path, with_segments=False)  # dbt ends first
+        early_sync.gold_built(settings)  # the Spark step starts while the sync still runs
+        spark_started.set()
+        return result
+
+    monkeypatch.setattr(early_sync, "sync_events", sync_outlasting_dbt)
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        assert spark_started.wait(60)  # the MongoDB step comes after the Spark step
+        outcome = early_sync.take(settings)
+    assert outcome is not None and outcome.product_figures is not None
+    assert outcome.funnel_seconds == 0  # no funnel pass of its own: one pass gave both
+    assert outcome.products == current_products(settings.duckdb_path)
+    assert outcome.totals == funnel_totals(db)
+    assert outcome.totals["sessions"] == SESSIONS
     assert outcome.product_figures == product_view_figures(db, settings.duckdb_path)
 
 
