@@ -62,9 +62,12 @@ def test_the_last_batch_ingested_again_with_fewer_events_is_replaced(
     sync_events(db, path)
     fewer = _batch("e", range(4, 7), "/a2")
     ingest_events(path, tmp_path / "batch-a", fewer)
+    assert "batch_id_1" not in db.events.index_information()  # no delete yet
     result = sync_events(db, path)
     assert (result.kept, result.removed, result.loaded, result.reset) == (1, 1, 1, False)
     assert _docs(db) == _expected([batches[0], ("batch-a", fewer)])
+    # built by the sync that deleted batch-a's buckets; a batch's buckets ride it
+    assert "batch_id_1" in str(db.events.find({"batch_id": "batch-a"}).explain())
 
 
 def test_the_first_batch_ingested_again_reloads_what_follows(

@@ -81,7 +81,7 @@ def test_batch_size_does_not_change_the_result(db: Any, warehouse: Path, mongo: 
 def test_indexes_exist(db: Any, warehouse: Path) -> None:
     sync_events(db, warehouse)
     keys = {tuple(index["key"].keys()) for index in db.events.list_indexes()}
-    assert keys == {("_id",), ("batch_id",), ("session_id", "first_ts")}
+    assert keys == {("_id",), ("session_id", "first_ts")}  # the batch index: once needed
     # the lookup it serves: a session's clickstream (its buckets) in time order
     session = db.events.find({"session_id": "s1"}).sort("first_ts", 1).explain()
     assert "session_id_1_first_ts_1" in str(session)
