@@ -8,7 +8,7 @@ runs), starts the embedded SecantusDB server (in-process, data on disk under --o
 - rebuilds `customer_profiles` from gold once per batch size (forced), then once more with
   gold unchanged (skipped by the load ledger, as on a re-run);
 - runs the aggregation pipelines into gold (`run_aggregations`) and the consistency check, as
-  the Dagster asset does: the passes over `events` (`event_figures`) are timed with the
+  the Dagster asset does: the pass over `events` (`event_figures`) is timed with the
   aggregations and shared with the check, which then only reads dbt's figures.
 Re-syncs: the unchanged warehouse (nothing sent, what a re-run costs) and, forced with
 `full=True`, a drop and reload of everything.
