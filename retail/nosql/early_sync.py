@@ -79,7 +79,7 @@ class _Pending:
                 result = sync_events(db, self.settings.duckdb_path, progress=False,
                                      on_released=self.released.set, cancel=self.cancel)
                 synced = time.perf_counter()
-                if self.gold.is_set() and self.products is not None:
+                if self.gold.is_set() and self.products is not None and not self.cancel.is_set():
                     # gold came first (a sync longer than dbt): both figures in one pass
                     figures = event_figures(db, self.settings.duckdb_path, self.products)
                     self.outcome = EarlySync(
