@@ -46,7 +46,10 @@ GC_THRESHOLDS = (100_000, 50, 100)  # Python's defaults: (700, 10, 10)
 def serve(folder: Path) -> int:
     from secantus import SecantusDBServer
 
+    from retail.nosql.decimals import install_fast_from_bid
+
     gc.set_threshold(*GC_THRESHOLDS)
+    install_fast_from_bid()
     server = None
     try:
         server = SecantusDBServer(

@@ -9,12 +9,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from bson.decimal128 import Decimal128
 from nosql_fixtures import hand_made_gold
 
 from retail.nosql import build_customer_profiles
 from retail.nosql.gold_io import GoldNotBuiltError
-from retail.nosql.profiles import decimal128
 
 
 def _day(text: str) -> dt.datetime:
@@ -94,12 +92,3 @@ def test_missing_gold_fails_clearly_and_keeps_old_profiles(db: Any, tmp_path: Pa
     assert db.customer_profiles.count_documents({}) == 3
     with pytest.raises(GoldNotBuiltError, match="not found"):
         build_customer_profiles(db, tmp_path / "nope.duckdb")
-
-
-@pytest.mark.parametrize("text", [
-    "0", "-0", "0.00", "256.25", "-12.3450", "1E+5", "-0.0001", "9" * 34,
-    "123456789012345678901234567890.1234", "1E-6176", "1E+6111", "1E+6120", "NaN", "-Infinity",
-])
-def test_fast_decimal128_is_the_drivers_encoding(text: str) -> None:
-    """Money is written with profiles.decimal128: the same 16 bytes as the driver's converter."""
-    assert decimal128(Decimal(text)).bid == Decimal128(Decimal(text)).bid
