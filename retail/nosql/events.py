@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ from retail.nosql.bronze_events import (
 from retail.nosql.gold_io import attached_read_only, detach_warehouse
 from retail.nosql.load_ledger import SESSION_SAMPLE, EventLedger
 from retail.nosql.partitioned import aggregate_parts
+from retail.nosql.pipelined import PipelinedInserter, pipelined_inserts
 from retail.progress import progress_bar
 
 EVENTS = "events"
@@ -151,19 +153,19 @@ def _common_prefix(mirrored: list[dict[str, Any]], loads: list[Load]) -> int:
     return keep
 
 
-def _insert(db: Any, buckets: list[dict[str, Any]]) -> None:
-    """Insert whole buckets; their ids are new by construction, so any error is a failure."""
+@contextmanager
+def _bucket_inserts(db: Any) -> Iterator[PipelinedInserter]:
+    """Whole buckets, inserted while the next ones are built; their ids are new by
+    construction, so any error is a failure."""
     from pymongo.errors import BulkWriteError
 
-    if not buckets:
-        return
     try:
-        db[EVENTS].insert_many(buckets, ordered=True)
+        with pipelined_inserts(db[EVENTS], ordered=True) as inserter:
+            yield inserter
     except BulkWriteError as exc:
         errors = exc.details["writeErrors"]
-        raise RetailError(f"MongoDB rejected {len(errors)} of {len(buckets)} event bucket(s): "
+        raise RetailError(f"MongoDB rejected {len(errors)} event bucket(s): "
                           f"{errors[0].get('errmsg')}") from None
-    buckets.clear()
 
 
 _PROBLEMS = {"malformed": "malformed JSON line", "missing_event_id": "event without an event_id"}
@@ -282,9 +284,11 @@ def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
                                 "ended); the next sync completes it")
         state["buckets"] += len(pending)
         state["events"] = 0
-        _insert(db, pending)
+        inserter.insert(pending)  # encoded now, stored while the next buckets are built
+        pending.clear()
 
     def finish(upto: int) -> None:  # loads before `upto` are all in MongoDB: record them
+        inserter.wait()
         while state["done"] < upto:
             mirrored.append(entries[state["done"]])
             result.loaded += 1
@@ -292,7 +296,7 @@ def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
             bar.advance(task, loads[state["done"]].rows)
             state["done"] += 1
 
-    with progress_bar(progress) as bar:
+    with progress_bar(progress) as bar, _bucket_inserts(db) as inserter:
         task = bar.add_task("Syncing events into MongoDB",
                             total=sum(load.rows for load in loads[keep:]))
         for ordinal, bucket in _buckets(con, loads, batch_size):

@@ -127,11 +127,15 @@ def _create_indexes(collection: Any) -> None:
 class _Upserts:
     """`insert_many` for `pipelined_inserts` that replaces the profiles already live."""
 
+    codec_options = CODEC_OPTIONS
+
     def __init__(self, collection: Any, live: dict[Any, Any]) -> None:
         self._collection = collection
         self._live = live
 
-    def insert_many(self, documents: list[dict[str, Any]], ordered: bool = False) -> Any:
+    def insert_many(self, documents: list[Any], ordered: bool = False) -> Any:
+        """`documents` as `pipelined_inserts` sends them (encoded: reading `_id` decodes one;
+        a rebuild writes only the profiles that changed)."""
         return self._collection.bulk_write(
             [ReplaceOne({"_id": doc["_id"]}, doc) if doc["_id"] in self._live
              else InsertOne(doc) for doc in documents], ordered=ordered)
