@@ -33,15 +33,12 @@ _UINT64 = (1 << 64) - 1
 _BIG_ENDIAN_64 = struct.Struct(">Q")
 _ONE_BYTE = [bytes([0x80 | x]) for x in range(64)]  # 0..63, the commonest integers
 
-_plans: dict[str, tuple[int, ...] | None] = {}
+_plans: dict[str, tuple[int, ...] | None] = {}  # None: a format WiredTiger's own functions pack
+_UNPLANNED: Any = object()
 
 
 def _plan(fmt: str) -> tuple[int, ...] | None:
     """The column types of `fmt`, or None when it is not a format this module covers."""
-    try:
-        return _plans[fmt]
-    except KeyError:
-        pass
     body = fmt[1:] if fmt[:1] == "." else fmt
     plan: tuple[int, ...] | None = None
     if body and all(char in _INTEGERS or char in "Su" for char in body):
@@ -95,7 +92,9 @@ def unpack_int(data: bytes, at: int) -> tuple[int, int]:
 
 def pack(fmt: str, *values: Any) -> Any:
     """`wiredtiger.packing.pack`, same bytes."""
-    plan = _plan(fmt)
+    plan = _plans.get(fmt, _UNPLANNED)
+    if plan is _UNPLANNED:
+        plan = _plan(fmt)
     if plan is None or len(values) != len(plan):
         return _wiredtiger_pack(fmt, *values)
     parts = []
@@ -120,7 +119,9 @@ def pack(fmt: str, *values: Any) -> Any:
 
 def unpack(fmt: str, data: Any) -> Any:
     """`wiredtiger.packing.unpack`, same values (a list)."""
-    plan = _plan(fmt)
+    plan = _plans.get(fmt, _UNPLANNED)
+    if plan is _UNPLANNED:
+        plan = _plan(fmt)
     if plan is None or type(data) is not bytes:
         return _wiredtiger_unpack(fmt, data)
     result: list[Any] = []
