@@ -12,8 +12,9 @@ if TYPE_CHECKING:
 NAME = "mongo"
 HELP = "load web events and customer profiles into MongoDB; aggregate back into gold"
 DESCRIPTION = """\
-Work with the MongoDB layer: the embedded SecantusDB server (data under
-$RETAIL_DATA_DIR/mongodb) unless MONGODB_URI names a real MongoDB.
+Work with the MongoDB layer: the embedded SecantusDB servers (data under
+$RETAIL_DATA_DIR/mongodb, the profiles' server under its profiles/ folder) unless MONGODB_URI
+names a real MongoDB.
 
   retail mongo events      `events` mirrors the warehouse's web events (bronze.web_events)
   retail mongo profiles    gold -> `customer_profiles` (one per customer)
@@ -72,11 +73,11 @@ def _events(db: Any, duckdb_path: Path, batch_size: int | None, full: bool = Fal
               f"{result.duplicate_event_id} duplicates")
 
 
-def _profiles(db: Any, duckdb_path: Path, batch_size: int | None) -> None:
-    from retail.nosql import build_customer_profiles
+def _profiles(settings: Settings, batch_size: int | None) -> None:
+    from retail.nosql import sync_customer_profiles
 
     options = {"batch_size": batch_size} if batch_size else {}
-    print(f"customer_profiles: {build_customer_profiles(db, duckdb_path, **options)} documents")
+    print(f"customer_profiles: {sync_customer_profiles(settings, **options)} documents")
 
 
 def _aggregate(db: Any, duckdb_path: Path) -> None:
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             _events(db, settings.duckdb_path, batch_size if args.action != "aggregate" else None,
                     full=getattr(args, "full", False))
         if args.action in ("profiles", "sync"):
-            _profiles(db, settings.duckdb_path, batch_size if args.action == "profiles" else None)
+            _profiles(settings, batch_size if args.action == "profiles" else None)
         if args.action in ("aggregate", "sync"):
             _aggregate(db, settings.duckdb_path)
         if args.action in ("check", "sync"):

@@ -1,10 +1,10 @@
 """MongoDB: web events and customer profiles in MongoDB, aggregations back into gold.
 
-One step (one embedded server start): rebuild the customer-360 profiles from gold (skipped
-when that gold is unchanged), make `events` mirror the warehouse's web events
-(`bronze.web_events`, batch by batch: `sync_events`), run the aggregation pipelines into
-`gold.nosql_*`, then compare MongoDB's figures with dbt's (`check_against_dbt`) as an asset
-check. Events come from bronze, not from the extract folder, so MongoDB holds what the
+One step: rebuild the customer-360 profiles from gold (skipped when that gold is unchanged;
+on their own embedded server, retail/nosql/server.py), make `events` mirror the warehouse's
+web events (`bronze.web_events`, batch by batch: `sync_events`), run the aggregation pipelines
+into `gold.nosql_*`, then compare MongoDB's figures with dbt's (`check_against_dbt`) as an
+asset check. Events come from bronze, not from the extract folder, so MongoDB holds what the
 warehouse holds (a batch ingested again, removed, or another warehouse) and aggregations never
 read stale events.
 In `retail run` the events were synced (and the funnel figures computed) while dbt built gold,
@@ -67,11 +67,11 @@ def _outs() -> dict[str, dg.AssetOut]:
 def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator[Any]:
     """Events and profiles into MongoDB; aggregations into gold; consistency with dbt."""
     from retail.nosql import (
-        build_customer_profiles,
         check_against_dbt,
         early_sync,
         mongo_database,
         run_aggregations,
+        sync_customer_profiles,
         sync_events,
     )
     from retail.nosql.aggregations import (
@@ -83,10 +83,10 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
 
     settings = retail.settings()
     with mongo_database(settings) as db:
-        # profiles first: in `retail run` the events work started early may still be running
-        # on the server; building the documents here overlaps it
+        # profiles first: in `retail run` the events work started early may still be running;
+        # the profiles have their own embedded server, so both use a core
         started = time.perf_counter()
-        profiles = build_customer_profiles(db, settings.duckdb_path, progress=False)
+        profiles = sync_customer_profiles(settings, progress=False)
         yield dg.Output(None, output_name="customer_profiles", metadata={
             "documents": profiles, "duration_seconds": round(time.perf_counter() - started, 3)})
         early = early_sync.take(settings)  # `retail run`: synced while dbt built gold

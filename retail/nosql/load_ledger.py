@@ -65,6 +65,12 @@ def record_build(db: Any, name: str, fingerprint: str, count: int | None = None)
         upsert=True)
 
 
+def forget_build(db: Any, name: str) -> None:
+    """Drop collection `name` and its record (a collection this database no longer holds)."""
+    db.drop_collection(name)
+    db[LEDGER].delete_one({"_id": name})
+
+
 class EventLedger:
     """The loads `events` mirrors, as a sync reads them first and records them as it goes."""
 

@@ -44,11 +44,12 @@ from pymongo.errors import BulkWriteError
 
 from retail.nosql.decimals import decimal128
 from retail.nosql.gold_io import existing_tables, read_only, require_tables
-from retail.nosql.load_ledger import record_build, recorded_build
+from retail.nosql.load_ledger import forget_build, record_build, recorded_build
 from retail.nosql.partitioned import range_filters
 from retail.nosql.pipelined import pipelined_inserts
 from retail.nosql.profiles_sql import RECENT_ORDERS, profiles_query
 from retail.progress import progress_bar
+from retail.settings import Settings
 
 PROFILES = "customer_profiles"
 DEFAULT_BATCH_SIZE = 1000
@@ -273,3 +274,23 @@ def build_customer_profiles(
         return _rebuild(db, con, query, batch_size, progress, skip_unchanged)
     finally:
         con.close()
+
+
+def sync_customer_profiles(settings: Settings, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                           progress: bool | None = None) -> int:
+    """`build_customer_profiles` on the server that holds the profiles: the embedded profiles
+    server (`server.mongo_database(settings, profiles=True)`), or MONGODB_URI's database.
+
+    With the embedded servers, the profiles an earlier version kept on the other server are
+    dropped from it once these are built (they are gold's, rebuilt here, never lost).
+    """
+    from retail.nosql.server import mongo_database
+
+    with mongo_database(settings, profiles=True) as db:
+        built = build_customer_profiles(db, settings.duckdb_path, batch_size=batch_size,
+                                        progress=progress)
+    if not settings.mongodb_uri:
+        with mongo_database(settings) as other:
+            if PROFILES in other.list_collection_names(filter={"name": PROFILES}):
+                forget_build(other, PROFILES)
+    return built

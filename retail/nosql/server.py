@@ -14,6 +14,14 @@ is ~0.5 s. WiredTiger allows one process per data folder, so within a process th
 shared (reference-counted), and across processes an exclusive file lock, held from before the
 start until the server has stopped, makes a second process (e.g. a parallel Dagster step) wait
 for the first instead of failing on WiredTiger's lock.
+
+Two embedded servers, each its own process and data folder: `customer_profiles` lives on one
+(`mongo_database(settings, profiles=True)`, data in `<mongo_data_dir>/profiles`), everything
+else (`events`, `products`, the load ledger of the events) on the other (`mongo_database`,
+data in `<mongo_data_dir>`). A server is one core of pure Python, and in `retail run` the
+profiles are built (after the Spark step) while the aggregation pass over `events` still runs:
+on one server the two took turns, on two they use both cores. With `MONGODB_URI` both are that
+server's one database.
 """
 
 from __future__ import annotations
@@ -222,24 +230,32 @@ def _connect(uri: str, embedded: bool = False) -> Any:
     return client
 
 
+PROFILES_FOLDER = "profiles"  # the embedded profiles server's data, under mongo_data_dir
+
+
+def embedded_folder(settings: Settings, *, profiles: bool = False) -> Path:
+    """The data folder of the embedded server holding the profiles, or everything else."""
+    return settings.mongo_data_dir / PROFILES_FOLDER if profiles else settings.mongo_data_dir
+
+
 @contextlib.contextmanager
-def mongo_client(settings: Settings) -> Iterator[Any]:
+def mongo_client(settings: Settings, *, profiles: bool = False) -> Iterator[Any]:
     """A connected `pymongo.MongoClient` (tz-aware dates) for the run; cleaned up afterwards.
 
     Use `client[database_name(settings.mongodb_uri)]`, or `mongo_database`, for the database.
+    `profiles`: the server of `customer_profiles` (the same as the other with MONGODB_URI).
     """
     from pymongo.errors import PyMongoError
 
+    folder = embedded_folder(settings, profiles=profiles)
     with contextlib.ExitStack() as stack:
-        uri = settings.mongodb_uri or stack.enter_context(
-            embedded_server_uri(settings.mongo_data_dir)
-        )
+        uri = settings.mongodb_uri or stack.enter_context(embedded_server_uri(folder))
         client = _connect(uri, embedded=not settings.mongodb_uri)
         stack.callback(client.close)
         try:
             yield client
         except PyMongoError as exc:  # a driver error mid-run: a clear message, no credentials
-            gone = None if settings.mongodb_uri else _embedded_server_gone(settings.mongo_data_dir)
+            gone = None if settings.mongodb_uri else _embedded_server_gone(folder)
             raise MongoOperationError(gone or (
                 f"MongoDB at {redact_text(uri, uri)} failed: {type(exc).__name__}: "
                 f"{redact_text(str(exc), uri)}"
@@ -247,7 +263,9 @@ def mongo_client(settings: Settings) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def mongo_database(settings: Settings, name: str | None = None) -> Iterator[Any]:
-    """The platform's `pymongo` Database (`retail` unless MONGODB_URI or `name` says otherwise)."""
-    with mongo_client(settings) as client:
+def mongo_database(settings: Settings, name: str | None = None, *,
+                   profiles: bool = False) -> Iterator[Any]:
+    """The platform's `pymongo` Database (`retail` unless MONGODB_URI or `name` says otherwise);
+    with `profiles`, the one that holds `customer_profiles`."""
+    with mongo_client(settings, profiles=profiles) as client:
         yield client[name or database_name(settings.mongodb_uri)]

@@ -9,6 +9,7 @@ import pytest
 from nosql_fixtures import event, hand_made_gold, ingest_events
 
 from cli.main import main
+from retail.nosql import mongo_database
 from retail.settings import Settings
 
 
@@ -27,6 +28,9 @@ def test_sync_loads_builds_aggregates_and_checks(
     hand_made_gold(warehouse)
     assert main(["mongo", "events", "--batch-size", "1"], settings) == 0
     assert main(["mongo", "profiles"], settings) == 0
+    with mongo_database(settings, profiles=True) as holder, mongo_database(settings) as db:
+        assert holder.customer_profiles.count_documents({}) == 3  # on the profiles server
+        assert "customer_profiles" not in db.list_collection_names()
     assert main(["mongo", "aggregate"], settings) == 0
     out = capsys.readouterr().out
     assert "1 loaded; 0 events deleted, 1 inserted, 1 in `events` (1 session bucket(s))" in out

@@ -77,10 +77,10 @@ def _assert_gold(con: duckdb.DuckDBPyConnection, expected: ux.Expected) -> None:
 def _assert_mongo_equals_dbt(settings, con: duckdb.DuckDBPyConnection) -> None:
     from retail.nosql import check_against_dbt, mongo_database
 
-    with mongo_database(settings) as db:
+    with mongo_database(settings) as db, mongo_database(settings, profiles=True) as holder:
         # `events` holds session buckets: count the event sub-documents they carry
         events = sum(len(bucket["events"]) for bucket in db["events"].find({}, {"events": 1}))
-        profiles = db["customer_profiles"].count_documents({})
+        profiles = holder["customer_profiles"].count_documents({})
         report = check_against_dbt(db, settings.duckdb_path)
     assert events == con.execute("select count(*) from gold.fct_web_events").fetchone()[0]
     assert profiles == con.execute("select count(*) from gold.dim_customers").fetchone()[0]
