@@ -49,3 +49,22 @@ print(sorted(m for m in ("dbt.adapters.duckdb", "dbt.config.runtime") if m in sy
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "manifest.json").exists()
+
+
+def test_a_steps_dbt_writes_no_debug_log_file_unless_asked(tmp_path, monkeypatch) -> None:
+    """dbt's file log (every SQL statement, JSON under Dagster) costs a build ~15% of its CPU:
+    the run's dbt resource turns it off; DBT_LOG_LEVEL_FILE turns it back on."""
+    from orchestration.resources import dbt_resource
+
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    invocation = dbt_resource().cli(["parse", "--quiet"], target_path=tmp_path / "quiet")
+    invocation.wait()
+    assert invocation.is_successful()
+    assert (tmp_path / "quiet" / "manifest.json").exists()
+    assert not (tmp_path / "quiet" / "dbt.log").exists()
+
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    invocation = dbt_resource().cli(["parse", "--quiet"], target_path=tmp_path / "debug")
+    invocation.wait()
+    assert invocation.is_successful()
+    assert "Running with dbt" in (tmp_path / "debug" / "dbt.log").read_text()
