@@ -7,12 +7,8 @@ these runs), otherwise an ephemeral one that disappears with the process.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +24,7 @@ from orchestration.instance import ephemeral_settings, prepare_home
 from orchestration.progress import error_message
 from retail.errors import UsageError
 from retail.segmentation import warmup
+from retail.segmentation.session import release_spark_gateway
 from retail.settings import Settings
 
 JOB = "full_pipeline"
@@ -187,38 +184,3 @@ def write_record(summary: RunSummary, path: Path) -> None:
         for key, values in summary.materializations.items()
     }
     path.write_text(json.dumps(record, indent=1))
-
-
-def release_spark_gateway(timeout: float = 10.0) -> None:
-    """Shut down the JVM gateway PySpark keeps after the Spark step stopped its session.
-
-    Why: PySpark keeps the gateway for a next session, and py4j's `FinalizerWorker` daemon thread
-    with it. A daemon thread still running at interpreter exit is frozen, never freed, and so is
-    everything its frame reaches: py4j's module globals, hence the `logging` manager with every
-    logger and handler of the run, hence the run's definitions and the DuckDB types their
-    functions mention. DuckDB's binding then prints ~100 lines of `nanobind: leaked ...` at exit.
-    Only a gateway no active SparkContext uses is shut down; a later session starts a new one.
-    """
-    if "pyspark" not in sys.modules:
-        return
-    from pyspark import SparkContext
-
-    gateway = SparkContext._gateway
-    if gateway is None or SparkContext._active_spark_context is not None:
-        return
-    with contextlib.suppress(Exception):  # a JVM that is already gone
-        gateway.shutdown()
-    SparkContext._gateway = None
-    SparkContext._jvm = None
-    jvm = getattr(gateway, "proc", None)  # the local JVM PySpark launched (none for a remote)
-    if jvm is not None:
-        with contextlib.suppress(OSError):
-            jvm.stdin.close()  # the JVM exits when its driver's stdin closes
-        try:
-            jvm.wait(timeout)
-        except subprocess.TimeoutExpired:
-            jvm.kill()
-            jvm.wait()
-    for thread in threading.enumerate():
-        if type(thread).__name__ == "FinalizerWorker":  # py4j's; exits within a second
-            thread.join(timeout)

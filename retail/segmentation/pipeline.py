@@ -117,7 +117,7 @@ def run_segmentation(
         swap_in(workspace / "output", target)
     finally:
         if own_session and spark is not None:
-            spark.stop()
+            warmup.stop(spark)  # `retail run`'s warmed session: in the background
         shutil.rmtree(workspace, ignore_errors=True)
     return SegmentationResult(
         output_dir=target, customers=customers, tier_counts=tiers, segment_counts=segments,

@@ -9,12 +9,15 @@ cluster keeps its own tuning. Only the local default is tuned for a small machin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,3 +207,38 @@ def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession
         raise RetailError(f"Spark failed to start ({target.mode} {target.url}): {exc}") from exc
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def release_spark_gateway(timeout: float = 10.0) -> None:
+    """Shut down the JVM gateway PySpark keeps after the Spark step stopped its session.
+
+    Why: PySpark keeps the gateway for a next session, and py4j's `FinalizerWorker` daemon thread
+    with it. A daemon thread still running at interpreter exit is frozen, never freed, and so is
+    everything its frame reaches: py4j's module globals, hence the `logging` manager with every
+    logger and handler of the run, hence the run's definitions and the DuckDB types their
+    functions mention. DuckDB's binding then prints ~100 lines of `nanobind: leaked ...` at exit.
+    Only a gateway no active SparkContext uses is shut down; a later session starts a new one.
+    """
+    if "pyspark" not in sys.modules:
+        return
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None or SparkContext._active_spark_context is not None:
+        return
+    with contextlib.suppress(Exception):  # a JVM that is already gone
+        gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    jvm = getattr(gateway, "proc", None)  # the local JVM PySpark launched (none for a remote)
+    if jvm is not None:
+        with contextlib.suppress(OSError):
+            jvm.stdin.close()  # the JVM exits when its driver's stdin closes
+        try:
+            jvm.wait(timeout)
+        except subprocess.TimeoutExpired:
+            jvm.kill()
+            jvm.wait()
+    for thread in threading.enumerate():
+        if type(thread).__name__ == "FinalizerWorker":  # py4j's; exits within a second
+            thread.join(timeout)

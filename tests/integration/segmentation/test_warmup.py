@@ -45,7 +45,10 @@ warmup._prime(session)  # what the warm-up ran (it swallows errors: here they wo
 assert session.conf.get("spark.sql.shuffle.partitions") == partitions, "settings restored"
 assert not list(scratch.glob("retail-spark-warmup-*"))
 assert warmup.take(target) is None, "a warmed session is taken once"
-session.stop()
+warmup.stop(session)  # the step is done with it: stopped in the background
+warmup.discard()  # the run's end waits for that stop
+assert SparkContext._active_spark_context is None, "the taken session is stopped"
+assert SparkContext._gateway is None, "and its JVM gateway shut down"
 
 warmup.start(settings)
 pending = warmup._pending
