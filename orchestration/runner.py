@@ -135,9 +135,8 @@ def run_pipeline(
     """
     from orchestration.definitions import build_definitions
     from orchestration.project import dbt_project
-    from retail.nosql import early_sync
+    from retail.nosql.server import started_early
 
-    job = build_definitions(settings).resolve_job_def(JOB)
     quiet = {"console": {"config": {"log_level": "ERROR"}}}
     config = {**run_config, "loggers": {"retail_progress": {}} if progress else quiet}
     run_id = str(uuid.uuid4())  # what Dagster's own run ids are
@@ -145,8 +144,25 @@ def run_pipeline(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{run_id[:8]}.log"
     saved_parse = dbt_project().manifest_path.with_name("partial_parse.msgpack")
-    with dbt_forkserver.serving(saved_parse), pipeline_instance() as instance, \
-            log_file.open("w") as log:
+    # the embedded MongoDB servers and the dbt server start beside the definitions' loading
+    with started_early(settings), dbt_forkserver.serving(saved_parse):
+        job = build_definitions(settings).resolve_job_def(JOB)
+        summary = _execute(job, config, run_id, settings, log_file)
+    ran = {step.step for step in summary.steps}
+    summary.steps += [StepOutcome(node.name, "not run", 0.0)
+                      for node in job.graph.nodes if node.name not in ran]
+    summary.log_file = log_file
+    write_record(summary, log_file.with_suffix(".json"))
+    return summary
+
+
+def _execute(job: dg.JobDefinition, config: dict[str, Any], run_id: str, settings: Settings,
+             log_file: Path) -> RunSummary:
+    """`job` in this process on a Dagster instance (`pipeline_instance`), dbt's output to
+    `log_file`; its summary from the run's events."""
+    from retail.nosql import early_sync
+
+    with pipeline_instance() as instance, log_file.open("w") as log:
         started = time.perf_counter()
         warmup.start(settings)  # unless `retail run` started it: the JVM starts while the
         # steps before Spark work
@@ -159,13 +175,7 @@ def run_pipeline(
             warmup.discard()
             release_spark_gateway()
         wall = time.perf_counter() - started
-        summary = summarize(instance, result.run_id, result.success, wall)
-    ran = {step.step for step in summary.steps}
-    summary.steps += [StepOutcome(node.name, "not run", 0.0)
-                      for node in job.graph.nodes if node.name not in ran]
-    summary.log_file = log_file
-    write_record(summary, log_file.with_suffix(".json"))
-    return summary
+        return summarize(instance, result.run_id, result.success, wall)
 
 
 def write_record(summary: RunSummary, path: Path) -> None:

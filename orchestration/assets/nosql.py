@@ -80,6 +80,7 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
         event_figures,
         product_view_figures,
     )
+    from retail.nosql.server import release_early
 
     settings = retail.settings()
     with mongo_database(settings) as db:
@@ -118,5 +119,6 @@ def nosql(context: dg.AssetExecutionContext, retail: RetailResource) -> Iterator
                             "rows_written": rows.get(table, 0)}
                 yield dg.Output(None, output_name=table, metadata=metadata)
         report = check_against_dbt(db, settings.duckdb_path, figures)
+    release_early(settings)  # `retail run` started the servers early: the last step is done
     yield dg.AssetCheckResult(check_name=CHECK.name, asset_key=FUNNEL_KEY, passed=report.passed,
                               metadata=report.as_metadata())

@@ -90,20 +90,22 @@ class _Embedded:
 
 _embedded: dict[Path, _Embedded] = {}
 _embedded_guard = threading.Lock()
+_early: dict[Path, tuple[threading.Thread, contextlib.ExitStack]] = {}  # see `started_early`
 STOP_WAIT_SECONDS = 60.0
 
 
-def _acquire_folder_lock(folder: Path) -> IO[str]:
-    """Exclusive lock on the data folder; waits while another process serves it."""
+def _acquire_folder_lock(folder: Path, wait: bool = True) -> IO[str]:
+    """Exclusive lock on the data folder; waits while another process serves it (`wait`),
+    or raises MongoUnavailableError at once."""
     folder.mkdir(parents=True, exist_ok=True)
     handle = (folder / "retail-embedded.lock").open("a+")
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait else 0.0)
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return handle
         except BlockingIOError:
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 handle.close()
                 raise MongoUnavailableError(
                     f"the embedded MongoDB data folder {folder} is still in use by another "
@@ -112,9 +114,9 @@ def _acquire_folder_lock(folder: Path) -> IO[str]:
             time.sleep(0.2)
 
 
-def _start_embedded(folder: Path) -> _Embedded:
+def _start_embedded(folder: Path, wait: bool = True) -> _Embedded:
     """Start the server process on `folder` (locked first; the lock goes to the child too)."""
-    lock_file = _acquire_folder_lock(folder)
+    lock_file = _acquire_folder_lock(folder, wait)
     log = folder / "server.log"  # the server's own stderr, for a failed start
     try:
         with log.open("w") as stderr:
@@ -146,11 +148,12 @@ def _stop_process(process: subprocess.Popen[str]) -> None:
 
 
 @contextlib.contextmanager
-def embedded_server_uri(folder: Path) -> Iterator[str]:
-    """URI of the embedded server for `folder`, started on first use, stopped after last use."""
+def embedded_server_uri(folder: Path, *, wait: bool = True) -> Iterator[str]:
+    """URI of the embedded server for `folder`, started on first use, stopped after last use.
+    `wait`: for another process to release the folder (else MongoUnavailableError at once)."""
     folder = Path(folder).resolve()
     with _embedded_guard:
-        entry = _embedded.get(folder) or _start_embedded(folder)
+        entry = _embedded.get(folder) or _start_embedded(folder, wait)
         _embedded[folder] = entry
         entry.users += 1
     try:
@@ -165,6 +168,51 @@ def embedded_server_uri(folder: Path) -> Iterator[str]:
                     _stop_process(entry.process)
                 finally:
                     entry.lock_file.close()
+
+
+@contextlib.contextmanager
+def started_early(settings: Settings) -> Iterator[None]:
+    """Start both embedded servers of `settings` now, in the background, and keep them up until
+    `release_early(settings)` or the block's end (`retail run`, orchestration/runner.py).
+
+    Why: each start is ~0.5 s (more while the run's start-up loads Python beside it), and the
+    steps waited for it: the bronze step until the early events sync had its server, the MongoDB
+    step for the profiles' server and, when that sync had ended and stopped it, for the other
+    one again. Started here, they start on the second core while this process loads the
+    definitions. The MongoDB step calls `release_early` once done, so they do not outlive their
+    last step. No-op with MONGODB_URI. A server that cannot start here (its folder in use by
+    another process) is left to the step that needs it, which waits or reports as before."""
+    if settings.mongodb_uri:
+        yield
+        return
+    key = settings.mongo_data_dir.resolve()
+    stack = contextlib.ExitStack()
+
+    def start() -> None:
+        for profiles in (False, True):
+            with contextlib.suppress(MongoUnavailableError):
+                stack.enter_context(embedded_server_uri(
+                    embedded_folder(settings, profiles=profiles), wait=False))
+
+    thread = threading.Thread(target=start, name="mongo-servers-start", daemon=True)
+    with _embedded_guard:
+        _early[key] = (thread, stack)
+    thread.start()
+    try:
+        yield
+    finally:
+        release_early(settings)
+
+
+def release_early(settings: Settings) -> None:
+    """Let go of the servers `started_early` keeps for `settings` (each stops once its last
+    user is done). No-op when none are kept."""
+    with _embedded_guard:
+        kept = _early.pop(settings.mongo_data_dir.resolve(), None)
+    if kept is not None:
+        thread, stack = kept
+        thread.join()
+        stack.close()
 
 
 def embedded_server_pid(folder: Path) -> int | None:

@@ -207,3 +207,54 @@ def test_a_dead_embedded_server_is_named_with_how_it_ended(tmp_path: Path) -> No
     with mongo_database(settings) as db:  # the folder is served again by a new process
         db.things.insert_one({"_id": 3})
         assert db.things.count_documents({"_id": 3}) == 1
+
+
+def test_servers_started_early_are_kept_until_released(tmp_path: Path) -> None:
+    """`retail run` starts both embedded servers as it begins (server.started_early): the steps
+    find them running, a step leaving does not stop them, `release_early` (the MongoDB step,
+    once done) does."""
+    from retail.nosql import server
+
+    settings = settings_under(tmp_path)
+    main, profiles = (server.embedded_folder(settings, profiles=p) for p in (False, True))
+    with server.started_early(settings):
+        server._early[settings.mongo_data_dir.resolve()][0].join()  # the background start
+        pids = server.embedded_server_pid(main), server.embedded_server_pid(profiles)
+        assert None not in pids and pids[0] != pids[1]
+        with mongo_database(settings) as db:  # a step: the same server, not a new one
+            db.things.insert_one({"_id": 1})
+            assert server.embedded_server_pid(main) == pids[0]
+        with mongo_database(settings, profiles=True) as db:
+            db.customer_profiles.insert_one({"_id": 1})
+        assert (server.embedded_server_pid(main), server.embedded_server_pid(profiles)) == pids
+        server.release_early(settings)
+        assert server.embedded_server_pid(main) is None
+        assert server.embedded_server_pid(profiles) is None
+    with mongo_database(settings) as db:  # the documents stayed; the block's end is a no-op
+        assert db.things.count_documents({}) == 1
+
+
+def test_servers_started_early_leave_a_busy_folder_to_the_steps(tmp_path: Path) -> None:
+    """Another process serves the data folder: nothing waits at the run's start (the step that
+    needs the server waits for the folder, or says it is in use, as without an early start)."""
+    import subprocess
+    import sys
+    import time
+
+    from retail.nosql import server
+
+    settings = settings_under(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.mongo_data_dir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "serving"
+        started = time.monotonic()
+        with server.started_early(settings):
+            server._early[settings.mongo_data_dir.resolve()][0].join()
+            assert server.embedded_server_pid(settings.mongo_data_dir) is None
+            assert server.embedded_server_pid(  # the profiles' folder was free
+                server.embedded_folder(settings, profiles=True)) is not None
+        assert time.monotonic() - started < 30, "waited for the busy folder"
+    finally:
+        holder.communicate("done\n", timeout=30)
+    assert holder.returncode == 0
