@@ -42,7 +42,7 @@ from retail.nosql.aggregations import (
     product_view_figures,
 )
 from retail.nosql.events import SyncResult, sync_events
-from retail.nosql.server import mongo_database
+from retail.nosql.server import mongo_database, start_profiles_early
 from retail.settings import Settings
 
 
@@ -136,6 +136,7 @@ def start(settings: Settings, database: str | None = None) -> bool:
         pending = _pending
     pending.thread.start()
     pending.released.wait()
+    start_profiles_early(settings)  # the MongoDB step's other server starts beside dbt
     return True
 
 

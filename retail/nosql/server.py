@@ -90,7 +90,7 @@ class _Embedded:
 
 _embedded: dict[Path, _Embedded] = {}
 _embedded_guard = threading.Lock()
-_early: dict[Path, tuple[threading.Thread, contextlib.ExitStack]] = {}  # see `started_early`
+_early: dict[Path, _Kept] = {}  # see `started_early`
 STOP_WAIT_SECONDS = 60.0
 
 
@@ -170,38 +170,63 @@ def embedded_server_uri(folder: Path, *, wait: bool = True) -> Iterator[str]:
                     entry.lock_file.close()
 
 
+class _Kept:
+    """The embedded servers `started_early` keeps for a run, each started by its own thread."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[threading.Thread, contextlib.ExitStack]] = []
+
+    def start(self, folder: Path) -> None:
+        stack = contextlib.ExitStack()
+
+        def run() -> None:
+            with contextlib.suppress(MongoUnavailableError):  # left to the step (see below)
+                stack.enter_context(embedded_server_uri(folder, wait=False))
+
+        thread = threading.Thread(target=run, name="mongo-server-start", daemon=True)
+        self.starts.append((thread, stack))
+        thread.start()
+
+    def release(self) -> None:
+        for thread, stack in self.starts:
+            thread.join()
+            stack.close()
+
+
 @contextlib.contextmanager
 def started_early(settings: Settings) -> Iterator[None]:
-    """Start both embedded servers of `settings` now, in the background, and keep them up until
-    `release_early(settings)` or the block's end (`retail run`, orchestration/runner.py).
+    """Start the embedded server of `settings` now, in the background, and keep it (and the
+    profiles' server once `start_profiles_early` started it) up until `release_early(settings)`
+    or the block's end (`retail run`, orchestration/runner.py).
 
-    Why: each start is ~0.5 s (more while the run's start-up loads Python beside it), and the
-    steps waited for it: the bronze step until the early events sync had its server, the MongoDB
-    step for the profiles' server and, when that sync had ended and stopped it, for the other
-    one again. Started here, they start on the second core while this process loads the
-    definitions. The MongoDB step calls `release_early` once done, so they do not outlive their
-    last step. No-op with MONGODB_URI. A server that cannot start here (its folder in use by
-    another process) is left to the step that needs it, which waits or reports as before."""
+    Why: each start is ~0.5 s, and the steps waited for it: the bronze step until the early
+    events sync had its server, the MongoDB step for the profiles' server and, when that sync
+    had ended and stopped it, for the other one again. Started here, the server starts on the
+    second core while this process loads the definitions; the profiles' server starts once the
+    bronze step is done (the run's start-up has the second core busy enough: the JVM, dbt's
+    server). The MongoDB step calls `release_early` once done, so they do not outlive their last
+    step. No-op with MONGODB_URI. A server that cannot start early (its folder in use by another
+    process) is left to the step that needs it, which waits or reports as before."""
     if settings.mongodb_uri:
         yield
         return
-    key = settings.mongo_data_dir.resolve()
-    stack = contextlib.ExitStack()
-
-    def start() -> None:
-        for profiles in (False, True):
-            with contextlib.suppress(MongoUnavailableError):
-                stack.enter_context(embedded_server_uri(
-                    embedded_folder(settings, profiles=profiles), wait=False))
-
-    thread = threading.Thread(target=start, name="mongo-servers-start", daemon=True)
+    kept = _Kept()
     with _embedded_guard:
-        _early[key] = (thread, stack)
-    thread.start()
+        _early[settings.mongo_data_dir.resolve()] = kept
+        kept.start(embedded_folder(settings))
     try:
         yield
     finally:
         release_early(settings)
+
+
+def start_profiles_early(settings: Settings) -> None:
+    """Start the profiles' server of `settings` in the background, kept like the other one,
+    when `started_early` runs for `settings` (else nothing)."""
+    with _embedded_guard:
+        kept = _early.get(settings.mongo_data_dir.resolve())
+        if kept is not None:
+            kept.start(embedded_folder(settings, profiles=True))
 
 
 def release_early(settings: Settings) -> None:
@@ -210,9 +235,7 @@ def release_early(settings: Settings) -> None:
     with _embedded_guard:
         kept = _early.pop(settings.mongo_data_dir.resolve(), None)
     if kept is not None:
-        thread, stack = kept
-        thread.join()
-        stack.close()
+        kept.release()
 
 
 def embedded_server_pid(folder: Path) -> int | None:

@@ -210,15 +210,17 @@ def test_a_dead_embedded_server_is_named_with_how_it_ended(tmp_path: Path) -> No
 
 
 def test_servers_started_early_are_kept_until_released(tmp_path: Path) -> None:
-    """`retail run` starts both embedded servers as it begins (server.started_early): the steps
-    find them running, a step leaving does not stop them, `release_early` (the MongoDB step,
-    once done) does."""
+    """`retail run` starts the embedded server as it begins (server.started_early) and the
+    profiles' one after the bronze step: the steps find them running, a step leaving does not
+    stop them, `release_early` (the MongoDB step, once done) does."""
     from retail.nosql import server
 
     settings = settings_under(tmp_path)
     main, profiles = (server.embedded_folder(settings, profiles=p) for p in (False, True))
     with server.started_early(settings):
-        server._early[settings.mongo_data_dir.resolve()][0].join()  # the background start
+        server.start_profiles_early(settings)  # what the bronze step does, once done
+        for thread, _stack in server._early[settings.mongo_data_dir.resolve()].starts:
+            thread.join()  # the background starts
         pids = server.embedded_server_pid(main), server.embedded_server_pid(profiles)
         assert None not in pids and pids[0] != pids[1]
         with mongo_database(settings) as db:  # a step: the same server, not a new one
@@ -250,7 +252,9 @@ def test_servers_started_early_leave_a_busy_folder_to_the_steps(tmp_path: Path) 
         assert holder.stdout is not None and holder.stdout.readline().strip() == "serving"
         started = time.monotonic()
         with server.started_early(settings):
-            server._early[settings.mongo_data_dir.resolve()][0].join()
+            server.start_profiles_early(settings)
+            for thread, _stack in server._early[settings.mongo_data_dir.resolve()].starts:
+                thread.join()
             assert server.embedded_server_pid(settings.mongo_data_dir) is None
             assert server.embedded_server_pid(  # the profiles' folder was free
                 server.embedded_folder(settings, profiles=True)) is not None
