@@ -93,13 +93,17 @@ def test_a_discarded_sync_is_completed_by_the_next_one(settings: Settings, db: A
 
 
 
-def test_the_product_view_pass_runs_once_gold_is_built(settings: Settings, db: Any) -> None:
+def test_one_pass_for_both_figures_runs_once_gold_is_built(settings: Settings,
+                                                           db: Any) -> None:
+    """The sync ended during dbt: the thread waits for gold, then reads `events` once."""
     with early_sync.allowed():
         assert early_sync.start(settings, db.name)
         hand_made_gold(settings.duckdb_path, with_segments=False)  # what dbt builds meanwhile
         early_sync.gold_built(settings)  # the Spark step starts
         outcome = early_sync.take(settings)
     assert outcome is not None and outcome.product_figures is not None
+    assert outcome.funnel_seconds == 0  # no funnel pass of its own
+    assert outcome.totals == funnel_totals(db)
     assert outcome.products == current_products(settings.duckdb_path)
     # sessions with a product view: n % 4 >= 1; P1 in the even ones, P2 in the odd ones
     p1 = sum(1 for n in range(0, SESSIONS, 2) if n % 4 >= 1)
