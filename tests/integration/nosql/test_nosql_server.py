@@ -236,6 +236,25 @@ def test_servers_started_early_are_kept_until_released(tmp_path: Path) -> None:
         assert db.things.count_documents({}) == 1
 
 
+def test_servers_released_without_waiting_have_stopped_by_the_runs_end(tmp_path: Path) -> None:
+    """The MongoDB step lets go without waiting for the stops; the run's end waits for them,
+    and the data is there for the next run."""
+    from retail.nosql import server
+
+    settings = settings_under(tmp_path)
+    main, profiles = (server.embedded_folder(settings, profiles=p) for p in (False, True))
+    with server.started_early(settings):
+        server.start_profiles_early(settings)
+        with mongo_database(settings) as db:
+            db.things.insert_one({"_id": 1})
+        server.release_early(settings, wait=False)
+    assert server.embedded_server_pid(main) is None
+    assert server.embedded_server_pid(profiles) is None
+    assert not server._stopping and not server._early
+    with mongo_database(settings) as db:
+        assert db.things.count_documents({}) == 1
+
+
 def test_servers_started_early_leave_a_busy_folder_to_the_steps(tmp_path: Path) -> None:
     """Another process serves the data folder: nothing waits at the run's start (the step that
     needs the server waits for the folder, or says it is in use, as without an early start)."""
