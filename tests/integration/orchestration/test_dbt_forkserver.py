@@ -58,8 +58,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def dbt(executable: str, args: list[str], project: Path) -> tuple[Run, list[dict]]:
     """`<executable> <args>` as dagster-dbt starts dbt (JSON logs on stdout)."""
+    return dbt_in(executable, args, project, project / "target")
+
+
+def dbt_in(executable: str, args: list[str], project: Path,
+           target: Path) -> tuple[Run, list[dict]]:
+    """`dbt` with `target` as its target folder (dagster-dbt gives each invocation its own)."""
     env = {**os.environ, "DBT_LOG_FORMAT": "json", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "DBT_PROFILES_DIR": str(project), "DBT_TARGET_PATH": str(project / "target")}
+           "DBT_PROFILES_DIR": str(project), "DBT_TARGET_PATH": str(target)}
     with subprocess.Popen([executable, *args], cwd=project, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:
         stdout, stderr = proc.communicate(timeout=300)
@@ -181,3 +187,23 @@ def test_an_interrupt_reaches_the_forked_dbt(project, server) -> None:
         slow.unlink()
     assert real[0] == 2  # dbt's exit code for an interrupted run
     assert served == real
+
+
+def test_a_served_build_writes_no_manifest_but_its_results(project, server, tmp_path) -> None:
+    """`dbt build` through the server writes run_results.json (what the step reads) and not the
+    manifest dbt writes beside it (nobody reads it: see the server's module); the events and the
+    results are dbt's, and `dbt parse` through the server still writes its manifest."""
+    outcomes = {}
+    for name, executable in (("served", CLIENT), ("real", dbt_executable())):
+        target = tmp_path / name
+        proc, events = dbt_in(executable, ["build", "--select", "ok"], project, target)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        outcomes[name] = (sorted((r["unique_id"], r["status"]) for r in results),
+                          [n for n in names(events) if n[0] != "ArtifactWritten"],
+                          (target / "manifest.json").exists())
+    assert outcomes["served"][:2] == outcomes["real"][:2]
+    assert outcomes["served"][0] == [("model.mini.ok", "success")]
+    assert outcomes["real"][2] and not outcomes["served"][2]
+    proc, _events = dbt_in(CLIENT, ["parse"], project, tmp_path / "parsed")
+    assert proc.returncode == 0 and (tmp_path / "parsed" / "manifest.json").exists()
