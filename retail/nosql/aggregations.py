@@ -224,7 +224,7 @@ def _funnel_totals(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
         totals["payment_attempts"] += sessions * len(statuses)
         totals["failed_payments"] += sessions * statuses.count("failed")
         totals["events"] += int(row["events"])
-        if signature["unsessioned"]:
+        if signature["session_type"] != "string":  # the buckets without a session
             continue
         totals["sessions"] += sessions
         for step in {kind for bucket in signature["types"] for kind in bucket}:

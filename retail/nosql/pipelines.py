@@ -128,10 +128,11 @@ def session_funnel() -> list[dict[str, Any]]:
     First every session's buckets are grouped into one document (a session split over
     several buckets, by chunks or batches, is counted once): the lists of its buckets'
     `event_types` and `payment_statuses`, and its events. Then sessions with the same lists
-    are counted together: one row per signature (`types`, `statuses`, `unsessioned`: true for
-    the group of the buckets without a session), its `sessions` and `events`. A session reaches a
-    step when any of its buckets holds an event of that type; `funnel_totals` adds the few
-    hundred signature rows up into the steps. A missing or null session_id is not a session.
+    are counted together: one row per signature (`types`, `statuses`, `session_type`: the BSON
+    type of the session_id, not "string" for the group of the buckets without a session), its
+    `sessions` and `events`. A session reaches a step when any of its buckets holds an event of
+    that type; `funnel_totals` adds the few hundred signature rows up into the steps. A missing
+    or null session_id is not a session.
 
     Why this shape: SecantusDB runs every stage in Python, at a cost per document that passes
     through it, and most of it in expressions and accumulators. This pass reads the buckets'
@@ -144,7 +145,7 @@ def session_funnel() -> list[dict[str, Any]]:
         {"$group": {"_id": "$session_id", "types": {"$push": "$event_types"},
                     "statuses": {"$push": "$payment_statuses"}, "events": {"$sum": "$n"}}},
         {"$group": {"_id": {"types": "$types", "statuses": "$statuses",
-                            "unsessioned": {"$ne": [{"$type": "$_id"}, "string"]}},
+                            "session_type": {"$type": "$_id"}},
                     "sessions": {"$sum": 1}, "events": {"$sum": "$events"}}},
     ]
 
