@@ -25,8 +25,10 @@ from bson.raw_bson import RawBSONDocument
 
 
 def encoded(documents: list[Any], codec_options: Any) -> list[RawBSONDocument]:
-    """The documents as BSON, now, in this thread (with the collection's codec options)."""
-    return [RawBSONDocument(encode(document, codec_options=codec_options))
+    """The documents as BSON, now, in this thread (with the collection's codec options);
+    documents already encoded (`RawBSONDocument`s) as they are."""
+    return [document if type(document) is RawBSONDocument
+            else RawBSONDocument(encode(document, codec_options=codec_options))
             for document in documents]
 
 

@@ -34,14 +34,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from bson.codec_options import CodecOptions, TypeRegistry
+from bson.raw_bson import RawBSONDocument
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
 
+from retail.nosql import arrow_bson
 from retail.nosql.decimals import decimal128
 from retail.nosql.gold_io import existing_tables, read_only, require_tables
 from retail.nosql.load_ledger import forget_build, record_build, recorded_build
@@ -52,9 +57,11 @@ from retail.progress import progress_bar
 from retail.settings import Settings
 
 PROFILES = "customer_profiles"
-DEFAULT_BATCH_SIZE = 1000
+# profiles per insert: one insert's work on the server covers the client's making the next
+DEFAULT_BATCH_SIZE = 10_000
+ENCODE_ROWS = 10_000  # profiles encoded at once, at least (`_write`)
 DIGEST = "_gold_digest"
-DOCUMENT_VERSION = "2"  # bump when profile_document / _bson_fallback change what is written
+DOCUMENT_VERSION = "2"  # bump when profile_document / profile_columns change what is written
 # above this share of changed profiles a rebuild stages and renames: on the embedded server a
 # replace costs ~1.9 ms a profile, a whole staged build ~1.1 ms per profile (scale 1, loaded)
 IN_PLACE_SHARE = 0.5
@@ -104,6 +111,40 @@ def profile_document(row: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _without_customer_key(column: pa.Array) -> pa.Array:
+    """A struct column without its `customer_key` field (null rows stay null)."""
+    if not pa.types.is_struct(column.type):
+        return column
+    kept = [i for i in range(column.type.num_fields) if column.type.field(i).name != "customer_key"]
+    fields = column.flatten()
+    return pa.StructArray.from_arrays([fields[i] for i in kept],
+                                      fields=[column.type.field(i) for i in kept],
+                                      mask=column.is_null())
+
+
+def _first_column(segment: pa.Array, names: tuple[str, ...]) -> pa.Array:
+    """`_first` over a struct column: the first of `names` not null, per row."""
+    fields = dict(zip([field.name for field in segment.type], segment.flatten(), strict=True)
+                  ) if pa.types.is_struct(segment.type) else {}
+    present = [fields[name] for name in names if name in fields]
+    if not present:
+        return pa.nulls(len(segment))
+    return pc.coalesce(*present) if len(present) > 1 else present[0]
+
+
+def profile_columns(batch: pa.RecordBatch) -> dict[str, pa.Array]:
+    """`profile_document` for a whole batch: the document's fields as Arrow columns, in its
+    order (for `arrow_bson.documents`)."""
+    row = {name: batch.column(i) for i, name in enumerate(batch.schema.names)}
+    segment = _without_customer_key(row["segment"])
+    document = {"_id": row["customer_id"], **row, "segment": segment,
+                "lifetime_kpi": _without_customer_key(row["lifetime_kpi"]),
+                "value_tier": _first_column(segment, _TIER_FIELDS),
+                "rfm_segment": _first_column(segment, _RFM_FIELDS)}
+    document["recent_order_count"] = pc.list_value_length(row["recent_orders"])
+    return document
+
+
 
 
 def _digested(query: str) -> str:
@@ -142,19 +183,45 @@ class _Upserts:
              else InsertOne(doc) for doc in documents], ordered=ordered)
 
 
+def _documents(batch: pa.RecordBatch, columns: dict[str, pa.Array], batch_size: int
+               ) -> Iterator[list[Any]]:
+    """A batch of query rows (and its `profile_columns`) as profile documents, `batch_size` at
+    a time.
+
+    Column by column when `arrow_bson` covers every type (RawBSONDocuments: ~5x faster than
+    the driver's encoder over Python dicts); otherwise as `profile_document` dicts, made as
+    they are sent (the inserter encodes them the driver's way, to the same bytes, and a value
+    BSON cannot store fails only its own part, after the parts before it are stored).
+    """
+    try:
+        encoded = arrow_bson.documents(columns)
+    except arrow_bson.Unsupported:
+        for start in range(0, batch.num_rows, batch_size):
+            yield [profile_document(row) for row in batch.slice(start, batch_size).to_pylist()]
+        return
+    for start in range(0, len(encoded), batch_size):
+        yield [RawBSONDocument(document) for document in encoded[start:start + batch_size]]
+
+
 def _write(con: Any, query: str, target: Any, batch_size: int, total: int,
            progress: bool | None) -> list[tuple[Any, str]]:
     """Stream the query's rows into `target` (a collection, or `_Upserts`) as profile
-    documents; returns each written profile's (customer_id, digest)."""
+    documents, `batch_size` per insert; returns each written profile's (customer_id, digest).
+
+    The rows are encoded at least `ENCODE_ROWS` at a time: column by column, each batch pays a
+    fixed cost per column, so larger batches encode faster (1,000 rows: 5.5 s at scale 10;
+    10,000: 3.2 s)."""
     written: list[tuple[Any, str]] = []
-    reader = con.sql(query).to_arrow_reader(batch_size)
+    reader = con.sql(query).to_arrow_reader(max(batch_size, ENCODE_ROWS))
     with progress_bar(progress) as bar, pipelined_inserts(target) as inserter:
         task = bar.add_task("Building customer profiles", total=total)
         for batch in reader:
-            documents = [profile_document(row) for row in batch.to_pylist()]
-            inserter.insert(documents)  # stored while the next batch is built
-            written.extend((doc["_id"], doc[DIGEST]) for doc in documents)
-            bar.advance(task, len(documents))
+            columns = profile_columns(batch)
+            for documents in _documents(batch, columns, batch_size):
+                inserter.insert(documents)  # stored while the next part is made
+                bar.advance(task, len(documents))
+            written.extend(zip(columns["_id"].to_pylist(), columns[DIGEST].to_pylist(),
+                               strict=True))
     return written
 
 

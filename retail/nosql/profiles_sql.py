@@ -1,7 +1,8 @@
 """The DuckDB query that shapes gold into customer-360 documents (one row = one document).
 
-DuckDB builds the nesting (orders with their lines, as lists of structs) so Python only
-converts types and writes. Money stays DECIMAL (-> BSON Decimal128) so figures are exact.
+DuckDB builds the nesting (orders with their lines, as lists of structs), so the documents
+are encoded from its Arrow batches column by column (retail/nosql/arrow_bson.py). Money
+stays DECIMAL (-> BSON Decimal128) so figures are exact.
 """
 
 from __future__ import annotations
