@@ -19,14 +19,15 @@ no reference cycles (freed by reference counting), so the young generations are 
 100x less often and the oldest one rarely (`GC_THRESHOLDS`): measured at scale 10 the funnel
 pass took 55.0 s instead of 70.2 s (48.9 s with the collector off), same peak memory (4.8 GB).
 
-Three hot paths of the libraries under the server are replaced in this process only, each by a
+Four hot paths of the libraries under the server are replaced in this process only, each by a
 function that gives the same bytes and values (tests/unit/test_decimals.py,
-test_wiredtiger_packing.py and test_fast_group.py compare them with the originals):
-WiredTiger's pure-Python key and value packing, which parsed its format string on every call
-(`wiredtiger_packing`), the driver's `Decimal128.from_bid`, which its C decoder calls for every
-money value of a profile it reads (`decimals.install_fast_from_bid`), and SecantusDB's `$group`
-stage, which evaluated every field path through its general expression evaluator
-(`fast_group`).
+test_wiredtiger_packing.py, test_fast_group.py and test_index_build.py compare them with the
+originals): WiredTiger's pure-Python key and value packing, which parsed its format string on
+every call (`wiredtiger_packing`), the driver's `Decimal128.from_bid`, which its C decoder calls
+for every money value of a profile it reads (`decimals.install_fast_from_bid`), SecantusDB's
+`$group` stage, which evaluated every field path through its general expression evaluator
+(`fast_group`), and its index build, which decoded every document whole to read the indexed
+fields (`index_build`).
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ GC_THRESHOLDS = (100_000, 50, 100)  # Python's defaults: (700, 10, 10)
 def serve(folder: Path) -> int:
     from secantus import SecantusDBServer
 
-    from retail.nosql import fast_group, wiredtiger_packing
+    from retail.nosql import fast_group, index_build, wiredtiger_packing
     from retail.nosql.decimals import install_fast_from_bid
 
     gc.set_threshold(*GC_THRESHOLDS)
     install_fast_from_bid()
     wiredtiger_packing.install()
     fast_group.install()
+    index_build.install()
     server = None
     try:
         server = SecantusDBServer(
