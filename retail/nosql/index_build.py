@@ -10,10 +10,11 @@ partial filter, no geo or special index type), each document the build's scan ha
 read element by element only up to the indexed fields and `_id`, and just those elements are
 decoded, by the same decoder, into a dict. The build uses that dict as it used the whole
 document: for the keys, multikey detection, sparse coverage, and the duplicate-key error
-(`_id` and the key's value). Exact because SecantusDB stores every document as
-`bson.encode(dict)`, so no stored document repeats a top-level key. A document whose indexed
-field holds a subdocument or an array (multikey), or holds a BSON type this reader does not
-know, is decoded whole, as before.
+(`_id` and the key's value). Exact: the decoder gives an element's value (a subdocument or
+an array whole, so multikey arrays and `_id` documents included) whatever else the document
+holds, and SecantusDB stores every document as `bson.encode(dict)`, so no stored document
+repeats a top-level key. A document with a BSON type this reader does not know is decoded
+whole, as before.
 
 How it is put in place (`install()`, only in the embedded server's own process,
 `embedded_process.py`): SecantusDB's storage module sees a copy of the `bson` module whose
@@ -41,7 +42,6 @@ _FIXED = {0x01: 8, 0x06: 0, 0x07: 12, 0x08: 1, 0x09: 8, 0x0A: 0, 0x10: 4, 0x11: 
           0x13: 16, 0x7F: 0, 0xFF: 0}  # type -> value size
 _STRINGS = frozenset((0x02, 0x0D, 0x0E))  # string, code, symbol: int32 size, bytes
 _WHOLE = frozenset((0x03, 0x04, 0x0F))  # document, array, code with scope: int32 total size
-_NESTED = frozenset((0x03, 0x04))  # an indexed field holding these: decode the whole document
 _ID = b"_id"
 
 
@@ -63,8 +63,7 @@ def _value_end(data: bytes, kind: int, start: int) -> int | None:
 
 def light_decode(data: bytes, fields: frozenset[bytes]) -> dict[str, Any] | None:
     """`_id` and `fields` of the document `data`, decoded as `bson.decode` decodes them; None
-    when the whole document must be decoded (no `_id`, a nested indexed value, a type not
-    read here)."""
+    when the whole document must be decoded (no `_id`, a type not read here)."""
     wanted = fields | {_ID}
     elements = []
     position, end = 4, len(data) - 1
@@ -75,8 +74,6 @@ def light_decode(data: bytes, fields: frozenset[bytes]) -> dict[str, Any] | None
         if value_end is None:
             return None
         if data[position + 1:key_end] in wanted:
-            if kind in _NESTED:
-                return None
             elements.append(data[position:value_end])
         position = value_end
     body = b"".join(elements)
