@@ -1,26 +1,30 @@
 """Arrow columns -> BSON documents, column by column (Arrow compute), never value by value.
 
-The customer profiles (retail/nosql/profiles.py) come out of DuckDB as Arrow record batches:
-nested lists of structs with decimals and dates. Turning each batch into Python dicts
-(`to_pylist`) and each dict into BSON (the driver's C encoder, calling back into Python for
-every decimal and date) was most of the client's work: at scale 10 (185,000 profiles, 820,000
-orders and lines) 10.4 s of `to_pylist` and 8.8 s of encoding, longer than the embedded server
-took to store them. Here a whole batch is encoded at once: each column becomes the bytes of
-its BSON elements (type byte, key, value) with Arrow's binary kernels, a struct is the join of
-its fields' elements, a list the join of its values' elements under the keys "0", "1", ...
+The customer profiles (retail/nosql/profiles.py) and the web-event buckets (events.py) come
+out of DuckDB as Arrow record batches: nested lists of structs with decimals, dates and times.
+Turning each batch into Python dicts (`to_pylist`) and each dict into BSON (the driver's C
+encoder, calling back into Python for every decimal and date) was most of the client's work:
+for the profiles at scale 10 (185,000 profiles, 820,000 orders and lines) 10.4 s of
+`to_pylist` and 8.8 s of encoding, longer than the embedded server took to store them. Here a
+whole batch is encoded at once: each column becomes the bytes of its BSON elements (type
+byte, key, value) with Arrow's binary kernels, a struct is the join of its fields' elements, a
+list the join of its values' elements under the keys "0", "1", ...
 
-`documents(columns)` gives, byte for byte, what `bson.encode` gives for the dicts
-`to_pylist` makes of the same columns, with `profiles.CODEC_OPTIONS` (a Python int as int32
-when it fits, else int64; a decimal as the Decimal128 of the same significand and exponent;
-a date as UTC midnight; null as BSON null). tests/unit/test_arrow_bson.py compares them. A
-column type this module does not cover (timestamps, binaries, maps, ...), or a value the driver
-would treat apart (an unsigned integer or a decimal beyond what BSON holds, a NUL in a key),
-raises `Unsupported`, and the caller encodes that batch the driver's way.
+`documents(fields)` gives, byte for byte, what `bson.encode` gives for the dicts `to_pylist`
+makes of the same columns, with `profiles.CODEC_OPTIONS` (a Python int as int32 when it fits,
+else int64; a decimal as the Decimal128 of the same significand and exponent; a date as UTC
+midnight; a timestamp as its milliseconds, rounded down; null as BSON null), `_id` first.
+A `Present` field is written only in some documents (absent, not null, in the others).
+tests/unit/test_arrow_bson.py compares them. A column type this module does not cover
+(binaries, maps, nanoseconds, ...), or a value the driver would treat apart or cannot hold (an
+unsigned integer or a decimal beyond what BSON holds, a time outside Python's years 1-9999, a
+NUL in a key), raises `Unsupported`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -140,6 +144,25 @@ def _decimals(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]
     return _codes(valid, _DECIMAL), _unless_null(valid, _fixed(bid))
 
 
+_TO_MS = {"s": (1000, 1), "ms": (1, 1), "us": (1, 1000)}  # unit -> (multiply, floor-divide)
+PYTHON_MICROS = (-62_135_596_800_000_000, 253_402_300_799_999_999)  # datetime's years 1-9999
+
+
+def _timestamps(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """Milliseconds since the epoch, rounded down (as the driver encodes a datetime, aware or
+    naive: naive is UTC), for what Python's datetime holds (years 1-9999, microseconds)."""
+    if array.type.unit not in _TO_MS:
+        raise Unsupported(f"timestamps in {array.type.unit}")
+    values = np.asarray(array.cast(pa.int64()).fill_null(0), dtype=np.int64)
+    factor = {"s": 1_000_000, "ms": 1000, "us": 1}[array.type.unit]
+    low, high = (bound // factor for bound in PYTHON_MICROS)
+    if ((values < low) | (values > high))[valid].any():
+        raise Unsupported("a timestamp outside years 1-9999")
+    multiply, divide = _TO_MS[array.type.unit]
+    return _codes(valid, _DATETIME), _unless_null(valid, _fixed(
+        np.floor_divide(values * multiply, divide).astype("<i8")))
+
+
 def _strings(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     binary = array.cast(_BINARY).fill_null(b"")
     lengths = np.diff(_offsets(binary)) + 1
@@ -182,6 +205,8 @@ def _value(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
         return _codes(valid, _DOUBLE), _unless_null(valid, _fixed(values))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _strings(array, valid)
+    if pa.types.is_timestamp(kind):
+        return _timestamps(array, valid)
     if pa.types.is_date32(kind):
         days = np.asarray(array.cast(pa.int32()).fill_null(0), dtype=np.int64)
         return _codes(valid, _DATETIME), _unless_null(valid, _fixed((days * _MS_PER_DAY)
@@ -195,27 +220,67 @@ def _value(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
     raise Unsupported(f"Arrow type {kind}")
 
 
-def _body(columns: Mapping[str, pa.Array], rows: int) -> pa.Array:
-    """The elements of every column, joined per row, in the mapping's order."""
-    parts = []
-    for name, array in columns.items():
-        if "\x00" in name:
-            raise Unsupported("a NUL in a field name")
-        codes, encoded = _value(array)
-        parts.append(_elements(codes, name.encode() + b"\x00", encoded))
+@dataclass(frozen=True)
+class Present:
+    """A field only some documents have: `values` holds its values for the rows where `rows`
+    is true, in order (one per such row); the other documents have no such field (not null).
+    Two fields of one name may be given when no row has both (a field whose shape varies)."""
+
+    values: pa.Array
+    rows: np.ndarray  # bool, one per document
+
+    def __post_init__(self) -> None:
+        if int(np.count_nonzero(self.rows)) != len(self.values):
+            raise ValueError(f"{len(self.values)} values for {np.count_nonzero(self.rows)} rows")
+
+
+Column = pa.Array | pa.ChunkedArray | Present
+Fields = Mapping[str, Column] | Sequence[tuple[str, Column]]
+
+
+def _whole(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _field_elements(name: str, column: Column) -> pa.Array:
+    if "\x00" in name:
+        raise Unsupported("a NUL in a field name")
+    key = name.encode() + b"\x00"
+    if not isinstance(column, Present):
+        codes, encoded = _value(_whole(column))
+        return _elements(codes, key, encoded)
+    codes, encoded = _value(_whole(column.values))
+    compact = _elements(codes, key, encoded)
+    positions = np.cumsum(column.rows) - 1  # row -> its value, where present
+    taken = compact.take(pa.array(positions, mask=~column.rows))
+    return taken.fill_null(_EMPTY)
+
+
+def _pairs(columns: Fields) -> list[tuple[str, Column]]:
+    """The fields in order, `_id` first (as the driver puts it)."""
+    pairs = list(columns.items()) if isinstance(columns, Mapping) else list(columns)
+    return sorted(pairs, key=lambda pair: pair[0] != "_id")  # stable: the rest keep order
+
+
+def _rows(pairs: list[tuple[str, Column]]) -> int:
+    rows = {len(column.rows) if isinstance(column, Present) else len(column)
+            for _, column in pairs}
+    if len(rows) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(rows)}")
+    return rows.pop() if rows else 0
+
+
+def _body(columns: Fields, rows: int) -> pa.Array:
+    """The elements of every field, joined per row, in order."""
+    parts = [_field_elements(name, column) for name, column in
+             (columns.items() if isinstance(columns, Mapping) else columns)]
     if not parts:
         return pa.repeat(_EMPTY, rows)
     return _join(*parts)
 
 
-def documents(columns: Mapping[str, pa.Array]) -> list[bytes]:
-    """One BSON document per row: the columns as its fields, in the mapping's order but `_id`
-    first (as the driver puts it). All columns have the same length."""
-    rows = {len(array) for array in columns.values()}
-    if len(rows) > 1:
-        raise ValueError(f"columns of different lengths: {sorted(rows)}")
-    ordered = sorted(columns, key=lambda name: name != "_id")  # stable: the rest keep order
-    array_columns = {name: (columns[name].combine_chunks()
-                            if isinstance(columns[name], pa.ChunkedArray) else columns[name])
-                     for name in ordered}
-    return _document(_body(array_columns, rows.pop() if rows else 0)).to_pylist()
+def documents(columns: Fields) -> list[bytes]:
+    """One BSON document per row: the fields (a mapping, or (name, column) pairs) in order but
+    `_id` first. All columns have one value per row (a `Present` one per row that has it)."""
+    pairs = _pairs(columns)
+    return _document(_body(pairs, _rows(pairs))).to_pylist()

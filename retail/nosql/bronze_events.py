@@ -16,7 +16,6 @@ the same engine gives the same values by construction, and it is ~30x faster tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,6 +141,8 @@ def stage_lines(con: Any, loads: list[Load], first: int) -> str:
 # a valid staged line, as `valid_lines` yields it
 VALID_COLUMNS = ("ordinal", "source_line", "event_id", *TEXT_FIELDS, "event_type",
                  "payment_status", "customer_id", "ts")
+# the fields of an event sub-document, in order
+EVENT_FIELDS = (*(name for name in VALID_COLUMNS[2:] if name != "session_id"), "source_line")
 
 
 def line_counts(con: Any) -> dict[tuple[int, str | None], int]:
@@ -159,12 +160,15 @@ def first_problems(con: Any, limit: int) -> list[tuple[Any, ...]]:
     """).fetchall()
 
 
-def valid_lines(con: Any, chunk_rows: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The lines to insert (`VALID_COLUMNS`), by load, then session (no session first), then
-    time (none last), then line: the order of the bucket documents and of their events."""
-    result = con.execute(f"""
-        select {", ".join(VALID_COLUMNS)} from {STAGED} where rejection is null
+def valid_lines(con: Any, bucket_events: int, rows: int) -> Any:
+    """The lines to insert (`VALID_COLUMNS` and `chunk`: the line's bucket within its load and
+    session, of at most `bucket_events` lines), by load, then session (no session first), then
+    time (none last), then line: the order of the bucket documents and of their events. An
+    Arrow record batch reader of about `rows` lines per batch."""
+    return con.sql(f"""
+        select {", ".join(VALID_COLUMNS)}, (row_number() over (
+            partition by ordinal, session_id order by ts nulls last, source_line
+        ) - 1) // {int(bucket_events)} as chunk
+        from {STAGED} where rejection is null
         order by ordinal, session_id nulls first, ts nulls last, source_line
-    """)
-    while chunk := result.fetchmany(chunk_rows):
-        yield chunk
+    """).to_arrow_reader(rows)

@@ -33,6 +33,10 @@ The events are typed and deduplicated by DuckDB with silver's expressions
 loads bronze holds wins, in batch order then line order, so the events are the rows of
 `stg_web__events`. Since the kept loads are a prefix, their documents hold the earlier first
 copies: a sync inserts the first copies lying in the loads it (re)loads and needs no lookup.
+DuckDB also sorts them into bucket order and numbers each session's chunks (`valid_lines`); the
+buckets are then made and encoded column by column from its Arrow batches (`bucket_fields`,
+`arrow_bson`), never event by event in Python: at scale 10 (1.4M events, 221,709 buckets) 5.6
+s instead of 9.9 s, the same bytes.
 Deleting a batch's documents uses the `batch_id` index, built by the first sync that deletes.
 """
 
@@ -46,9 +50,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from bson.raw_bson import RawBSONDocument
+
 from retail.errors import RetailError
+from retail.nosql import arrow_bson
+from retail.nosql.arrow_bson import Present
 from retail.nosql.bronze_events import (
-    VALID_COLUMNS,
+    EVENT_FIELDS,
+    EVENT_TYPES,
     Load,
     first_problems,
     line_counts,
@@ -76,8 +88,7 @@ DEFAULT_BATCH_SIZE = 2000  # events per bulk write (whole buckets)
 SAMPLE_EVERY = 1000
 COUNTERS = ("lines", "valid", "inserted", "malformed", "missing_event_id", "unknown_event_type",
             "duplicate_event_id")
-# the fields of an event sub-document, in `bronze_events.VALID_COLUMNS` order
-_EVENT_FIELDS = tuple(name for name in VALID_COLUMNS[2:] if name != "session_id")
+ENCODE_LINES = 50_000  # events made into buckets and encoded at once (`_buckets`)
 
 
 class SyncCancelled(RetailError):
@@ -204,42 +215,154 @@ def bucket_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _bucket(load: Load, session: str | None, chunk: int,
-            rows: list[tuple[Any, ...]]) -> dict[str, Any]:
-    """One bucket document from its valid lines (`VALID_COLUMNS`, in bucket order)."""
-    events = [dict(zip(_EVENT_FIELDS, (row[2], *row[4:]), strict=True)) | {
-        "source_line": row[1]} for row in rows]
-    customers = {event["customer_id"] for event in events}
-    bucket: dict[str, Any] = {
-        "_id": {"batch": load.batch_id, "load": load.ingested_at_us, "session": session,
-                "chunk": chunk},
-        BATCH_FIELD: load.batch_id, "session_id": session}
-    if len(customers) == 1:
-        bucket["customer_id"] = customers.pop()
-        for event in events:
-            del event["customer_id"]
-    stamps = [event["ts"] for event in events if event["ts"] is not None]
-    bucket.update(first_ts=min(stamps, default=None), last_ts=max(stamps, default=None),
-                  n=len(events), events=events, **bucket_summary(events))
-    return bucket
+_TYPE_BITS = {name: 1 << index for index, name in enumerate(EVENT_TYPES)}
+# each set of event types (a bitmask of `_TYPE_BITS`) -> its types, sorted
+_TYPE_SETS = pa.array([sorted(name for name, bit in _TYPE_BITS.items() if mask & bit)
+                       for mask in range(1 << len(EVENT_TYPES))], pa.list_(pa.string()))
+_NO_TIME = (np.iinfo(np.int64).max, np.iinfo(np.int64).min)
+_US_PER_DAY = 86_400_000_000
 
 
-def _buckets(con: Any, loads: list[Load], batch_size: int) -> Any:
-    """(load ordinal, bucket) for every valid staged line, in load order."""
-    current: tuple[int, str | None] | None = None
-    rows: list[tuple[Any, ...]] = []
-    chunk = 0
-    for lines in valid_lines(con, batch_size):
-        for row in lines:
-            key = (row[0], row[3])
-            if key != current or len(rows) >= BUCKET_EVENTS:
-                if rows:
-                    yield current[0], _bucket(loads[current[0]], current[1], chunk, rows)
-                chunk = chunk + 1 if key == current else 0
-                current, rows = key, []
-            rows.append(row)
-    if rows:
-        yield current[0], _bucket(loads[current[0]], current[1], chunk, rows)
+def _bucket_starts(lines: pa.Table) -> np.ndarray:
+    """The index of each bucket's first line: where (load, session, chunk) changes."""
+    ordinal = np.asarray(lines["ordinal"].chunk(0))
+    chunk = np.asarray(lines["chunk"].chunk(0))
+    session = lines["session_id"].chunk(0)
+    later, earlier = session.slice(1), session.slice(0, len(session) - 1)
+    same_session = np.asarray(pc.fill_null(pc.equal(later, earlier), False)) | (
+        np.asarray(later.is_null()) & np.asarray(earlier.is_null()))
+    same = (ordinal[1:] == ordinal[:-1]) & (chunk[1:] == chunk[:-1]) & same_session
+    return np.concatenate([[0], np.flatnonzero(~same) + 1]).astype(np.int64)
+
+
+def _lists(offsets: np.ndarray, values: pa.Array) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
+
+
+def _time_bounds(ts: pa.Array, starts: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """Each bucket's first and last `ts` (null when none of its events has one)."""
+    missing = np.asarray(ts.is_null())
+    micros = np.asarray(ts.cast(pa.int64()).fill_null(0))
+    none = np.logical_and.reduceat(missing, starts)
+    first = np.minimum.reduceat(np.where(missing, _NO_TIME[0], micros), starts)
+    last = np.maximum.reduceat(np.where(missing, _NO_TIME[1], micros), starts)
+    return (pa.array(first, pa.int64(), mask=none).cast(ts.type),
+            pa.array(last, pa.int64(), mask=none).cast(ts.type))
+
+
+def _product_views(lines: pa.Table, starts: np.ndarray, bucket_of: np.ndarray) -> pa.Array:
+    """Each bucket's product_view events counted per (product_key, UTC day), in the order of
+    each pair's first view (`bucket_summary`'s)."""
+    views = np.flatnonzero(np.asarray(pc.equal(lines["event_type"].chunk(0), "product_view")))
+    ts = lines["ts"].chunk(0).take(pa.array(views))
+    micros = np.asarray(ts.cast(pa.int64()).fill_null(0))
+    days = np.datetime_as_string(np.floor_divide(micros, _US_PER_DAY).astype("datetime64[D]"))
+    table = pa.table({"bucket": bucket_of[views], "line": views,
+                      "product_key": lines["product_key"].chunk(0).take(pa.array(views)),
+                      "day": pa.array(days, pa.string(), mask=np.asarray(ts.is_null()))})
+    counted = table.group_by(["bucket", "product_key", "day"], use_threads=False).aggregate(
+        [("line", "min"), ("line", "count")]).sort_by([("bucket", "ascending"),
+                                                       ("line_min", "ascending")])
+    per_bucket = np.bincount(np.asarray(counted["bucket"]), minlength=len(starts))
+    return _lists(np.concatenate([[0], np.cumsum(per_bucket)]), pa.StructArray.from_arrays(
+        [counted["product_key"].combine_chunks(), counted["day"].combine_chunks(),
+         counted["line_count"].combine_chunks()], names=["product_key", "day", "views"]))
+
+
+def bucket_fields(lines: pa.Table, loads: list[Load]) -> list[tuple[str, Any]]:
+    """The valid lines of whole buckets (`valid_lines`, one chunk per column) as the fields of
+    their bucket documents, in order: a bucket of one customer holds it once (`customer_id`),
+    its events without it."""
+    starts = _bucket_starts(lines)
+    offsets = np.append(starts, lines.num_rows)
+    sizes = np.diff(offsets)
+    first_line = pa.array(starts)
+    column = {name: lines[name].chunk(0) for name in lines.column_names}
+    ordinal = column["ordinal"].take(first_line)
+    customer = column["customer_id"]
+    missing = np.asarray(customer.is_null())
+    ids = np.asarray(customer.fill_null(0))
+    firsts = np.repeat(starts, sizes)
+    single = np.logical_and.reduceat((missing == missing[firsts]) & (
+        (ids == ids[firsts]) | missing), starts)
+    several = ~single
+    events = _lists(offsets, pa.StructArray.from_arrays(
+        [column[name] for name in EVENT_FIELDS], names=list(EVENT_FIELDS)))
+    alone = _lists(offsets, pa.StructArray.from_arrays(
+        [column[name] for name in EVENT_FIELDS if name != "customer_id"],
+        names=[name for name in EVENT_FIELDS if name != "customer_id"]))
+    types = np.bitwise_or.reduceat(np.asarray(pc.shift_left(1, pc.index_in(
+        column["event_type"], value_set=pa.array(EVENT_TYPES)))), starts)
+    payments = np.asarray(pc.equal(column["event_type"], "payment_attempt"))
+    first_ts, last_ts = _time_bounds(column["ts"], starts)
+    loads_at = {"batch": pa.array([load.batch_id for load in loads], pa.string()),
+                "load": pa.array([load.ingested_at_us for load in loads], pa.int64())}
+    session = column["session_id"].take(first_line)
+    return [
+        ("_id", pa.StructArray.from_arrays(
+            [loads_at["batch"].take(ordinal), loads_at["load"].take(ordinal), session,
+             column["chunk"].take(first_line)], names=["batch", "load", "session", "chunk"])),
+        (BATCH_FIELD, loads_at["batch"].take(ordinal)),
+        ("session_id", session),
+        ("customer_id", Present(customer.take(pa.array(starts[single])), single)),
+        ("first_ts", first_ts),
+        ("last_ts", last_ts),
+        ("n", pa.array(sizes, pa.int64())),
+        ("events", Present(events.filter(pa.array(several)), several)),
+        ("events", Present(alone.filter(pa.array(single)), single)),
+        ("event_types", _TYPE_SETS.take(pa.array(types))),
+        ("payment_statuses", _lists(
+            np.concatenate([[0], np.cumsum(np.add.reduceat(payments.astype(np.int64), starts))]),
+            column["payment_status"].filter(pa.array(payments)))),
+        ("product_views", _product_views(lines, starts, np.repeat(
+            np.arange(len(starts)), sizes))),
+    ]
+
+
+def _unreadable_time(lines: pa.Table, loads: list[Load]) -> str:
+    """Where the first event time Python cannot hold is (`arrow_bson.PYTHON_MICROS`)."""
+    micros = np.asarray(lines["ts"].chunk(0).cast(pa.int64()).fill_null(0))
+    low, high = arrow_bson.PYTHON_MICROS
+    (at, *_) = np.flatnonzero((micros < low) | (micros > high)).tolist() or [0]
+    ordinal = lines["ordinal"][at].as_py()
+    moment = np.datetime64(int(micros[at]), "us")
+    return (f"web events of batch {loads[ordinal].batch_id}, line "
+            f"{lines['source_line'][at].as_py()}: the time {moment}Z is outside years 1-9999, "
+            "which MongoDB's Python driver (and the embedded server) cannot read. Correct the "
+            "line and ingest the batch again")
+
+
+def _documents(lines: pa.Table, loads: list[Load]
+               ) -> Iterator[tuple[int, str | None, int, Any]]:
+    """(load ordinal, session_id, events, document) of each bucket of these whole buckets'
+    lines, encoded column by column (`arrow_bson`, as RawBSONDocuments)."""
+    lines = lines.combine_chunks()
+    fields = bucket_fields(lines, loads)
+    try:
+        documents = [RawBSONDocument(document) for document in arrow_bson.documents(fields)]
+    except arrow_bson.Unsupported:
+        raise RetailError(_unreadable_time(lines, loads)) from None
+    starts = pa.array(_bucket_starts(lines))
+    yield from zip(lines["ordinal"].chunk(0).take(starts).to_pylist(),
+                   lines["session_id"].chunk(0).take(starts).to_pylist(),
+                   dict(fields)["n"].to_pylist(), documents, strict=True)
+
+
+def _buckets(con: Any, loads: list[Load]) -> Iterator[tuple[int, str | None, int, Any]]:
+    """(load ordinal, session_id, events, document) of every bucket to insert, in order.
+
+    The valid lines come sorted from DuckDB as Arrow batches; the buckets are found and built
+    column by column (`bucket_fields`), never line by line in Python. A batch's last bucket
+    may go on in the next batch: its lines wait for it."""
+    waiting: list[pa.RecordBatch] = []
+    for batch in valid_lines(con, BUCKET_EVENTS, ENCODE_LINES):
+        lines = pa.Table.from_batches([*waiting, batch]).combine_chunks()
+        last = int(_bucket_starts(lines)[-1]) if lines.num_rows else 0
+        if last:
+            yield from _documents(lines.slice(0, last), loads)
+        waiting = lines.slice(last).to_batches()
+    if waiting:
+        yield from _documents(pa.Table.from_batches(waiting), loads)
 
 
 def _events_in(db: Any) -> int:
@@ -299,16 +422,16 @@ def _load_all(db: Any, con: Any, loads: list[Load], keep: int, batch_size: int,
     with progress_bar(progress) as bar, _bucket_inserts(db) as inserter:
         task = bar.add_task("Syncing events into MongoDB",
                             total=sum(load.rows for load in loads[keep:]))
-        for ordinal, bucket in _buckets(con, loads, batch_size):
+        for ordinal, session, events, bucket in _buckets(con, loads):
             if ordinal > state["done"]:
                 flush()
                 finish(ordinal)
             pending.append(bucket)
             loaded = entries[ordinal]
-            if loaded["buckets"] % SAMPLE_EVERY == 0 and bucket["session_id"] is not None:
-                loaded[SESSION_SAMPLE].append(bucket["session_id"])
+            if loaded["buckets"] % SAMPLE_EVERY == 0 and session is not None:
+                loaded[SESSION_SAMPLE].append(session)
             loaded["buckets"] += 1
-            state["events"] += bucket["n"]
+            state["events"] += events
             if state["events"] >= batch_size:
                 flush()
         flush()

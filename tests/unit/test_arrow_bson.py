@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 import bson
+import numpy as np
 import pyarrow as pa
 import pytest
 from bson import Int64
@@ -333,8 +334,9 @@ def test_columns_of_different_lengths_raise_value_error() -> None:
 
 
 @pytest.mark.parametrize("column", [
-    pa.array([dt.datetime(2024, 1, 1)], pa.timestamp("ms")),
-    pa.array([dt.datetime(2024, 1, 1)], pa.timestamp("us", tz="UTC")),
+    pa.array([0], pa.timestamp("ns")),
+    pa.array([None, 2**62], pa.timestamp("us", tz="UTC")),  # past year 9999
+    pa.array([-(2**62)], pa.timestamp("ms")),  # before year 1
     pa.array([b"x"], pa.binary()),
     pa.array([b"x"], pa.large_binary()),
     pa.array(["a"]).dictionary_encode(),
@@ -343,7 +345,7 @@ def test_columns_of_different_lengths_raise_value_error() -> None:
     pa.array([dt.date(2024, 1, 1)], pa.date64()),
     pa.array([dt.time(12)], pa.time64("us")),
     pa.array([[1, 2]], pa.list_(pa.int64(), 2)),
-    pa.array([[dt.datetime(2024, 1, 1)]], pa.list_(pa.timestamp("ms"))),
+    pa.array([[0]], pa.list_(pa.timestamp("ns"))),
     pa.array([{"raw": b"x"}], pa.struct([("raw", pa.binary())])),
     pa.array([2**63], pa.uint64()),
     pa.array([None, 2**64 - 1], pa.uint64()),
@@ -352,6 +354,52 @@ def test_columns_of_different_lengths_raise_value_error() -> None:
 def test_uncovered_types_and_values_are_unsupported(column: pa.Array) -> None:
     with pytest.raises(Unsupported):
         arrow_bson.documents({"n": pa.array(range(len(column))), "x": column})
+
+
+UTC = dt.UTC
+MOMENTS = [dt.datetime(1970, 1, 1), dt.datetime(1969, 12, 31, 23, 59, 59, 999_999),
+           dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59, 999_999),
+           dt.datetime(2024, 2, 29, 12, 30, 15, 123_456), dt.datetime(1900, 3, 1, 0, 0, 0, 1),
+           dt.datetime(1960, 6, 1, 8, 0, 0, 999)]
+
+
+@pytest.mark.parametrize("kind", [pa.timestamp("s"), pa.timestamp("ms"), pa.timestamp("us"),
+                                  pa.timestamp("us", tz="UTC"),
+                                  pa.timestamp("ms", tz="America/New_York")],
+                         ids=str)
+def test_timestamps_are_milliseconds_rounded_down_naive_or_aware(kind: pa.DataType) -> None:
+    aware = kind.tz is not None
+    moments = [moment.replace(tzinfo=UTC) if aware else moment for moment in MOMENTS
+               if kind.tz in (None, "UTC") or 1 < moment.year < 9999]  # to_pylist's limits
+    if kind.unit != "us":  # whole units only: what the column can hold
+        step = 1_000_000 if kind.unit == "s" else 1000
+        moments = [moment.replace(microsecond=moment.microsecond // step * step)
+                   for moment in moments]
+    column = pa.array([*moments, None], kind)
+    _assert_as_driver({"ts": column, "list": pa.array([[m, None] for m in moments] + [[]],
+                                                      pa.list_(kind))})
+
+
+def _present(values: pa.Array, rows: list[bool]) -> arrow_bson.Present:
+    return arrow_bson.Present(values, np.array(rows))
+
+
+def test_a_present_field_is_written_only_in_its_rows_and_may_share_a_name() -> None:
+    events = pa.array([[{"a": 1, "c": "x"}], [{"a": 2, "c": None}]])
+    stripped = pa.array([[{"a": 3}], []])
+    fields = [("_id", pa.array([1, 2, 3, 4])),
+              ("customer", _present(pa.array(["k", None]), [True, False, True, False])),
+              ("events", _present(events, [True, False, False, True])),
+              ("events", _present(stripped, [False, True, True, False])),
+              ("n", pa.array([1, 1, 0, 1]))]
+    expected = [{"_id": 1, "customer": "k", "events": [{"a": 1, "c": "x"}], "n": 1},
+                {"_id": 2, "events": [{"a": 3}], "n": 1},
+                {"_id": 3, "customer": None, "events": [], "n": 0},
+                {"_id": 4, "events": [{"a": 2, "c": None}], "n": 1}]
+    _assert_same(arrow_bson.documents(fields),
+                 [bson.encode(row, codec_options=CODEC_OPTIONS) for row in expected])
+    with pytest.raises(ValueError, match="values for"):
+        _present(pa.array([1]), [True, True])
 
 
 def test_a_nul_in_a_field_name_is_unsupported() -> None:

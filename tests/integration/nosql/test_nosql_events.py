@@ -172,3 +172,49 @@ def test_a_bucket_carries_the_summaries_of_its_events(db: Any, tmp_path: Path) -
     assert views == {("P1", "2024-03-02"): 2, ("P2", "2024-03-01"): 1,
                      (None, "2024-03-01"): 1, ("P1", None): 1}
     assert len(bucket["product_views"]) == len(views)
+
+
+def _buckets_in_order(db: Any) -> list[bytes]:
+    from bson.raw_bson import RawBSONDocument
+
+    raw = db.events.with_options(codec_options=db.codec_options.with_options(
+        document_class=RawBSONDocument))
+    return [bucket.raw for bucket in raw.find().sort("_id", 1)]
+
+
+def test_buckets_made_from_small_reads_are_the_buckets_made_from_one(
+        db: Any, mongo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lines come from DuckDB in batches and a bucket may span two: its lines wait for
+    the next batch. Read 1, 2 and 5 lines at a time, the documents are the same bytes."""
+    from retail.nosql import events as events_module
+
+    monkeypatch.setattr(events_module, "BUCKET_EVENTS", 3)  # long sessions: several chunks
+    lines = [event(f"L{i}", "product_view" if i % 3 else "payment_attempt",
+                   session_id=None if i % 11 == 0 else f"s{i % 4}", product_key=f"P{i % 2}",
+                   customer_id=11000 + (i % 5 == 0 and i > 20), payment_status="ok",
+                   ts=f"2024-03-0{1 + i % 3}T{i % 24:02d}:00:00Z" if i % 7 else None)
+             for i in range(40)]
+    warehouse = ingest_events(tmp_path / "wh.duckdb", tmp_path / "batch-1", lines)
+    sync_events(db, warehouse)
+    at_once = _buckets_in_order(db)
+    assert len(at_once) == 14  # 4 sessions of 9 lines and no session of 4, in chunks of 3
+    for rows in (1, 2, 5):
+        other = mongo[f"{db.name}_{rows}"]
+        monkeypatch.setattr(events_module, "ENCODE_LINES", rows)
+        sync_events(other, warehouse)
+        assert _buckets_in_order(other) == at_once
+        mongo.drop_database(other.name)
+
+
+def test_a_time_past_year_9999_is_an_error_naming_its_batch_and_line(
+        db: Any, tmp_path: Path) -> None:
+    """DuckDB reads it as a time (so silver keeps it), but Python's datetime, which the
+    driver and the embedded server decode into, stops at 9999: MongoDB cannot serve it."""
+    from retail.errors import RetailError
+
+    lines = [event("A1"), event("A2", ts="12024-03-01T10:00:00Z"), event("A3")]
+    warehouse = ingest_events(tmp_path / "wh.duckdb", tmp_path / "batch-7", lines)
+    with pytest.raises(RetailError, match=r"batch batch-7, line 2: the time 12024-03-01T10:00"
+                                          r".*outside years 1-9999"):
+        sync_events(db, warehouse)
+    assert db.events.count_documents({}) == 0
