@@ -145,8 +145,6 @@ def profile_columns(batch: pa.RecordBatch) -> dict[str, pa.Array]:
     return document
 
 
-
-
 def _digested(query: str) -> str:
     """The profiles query with each row's digest (`DIGEST`) in its last column."""
     return (f"select p.*, md5('{DOCUMENT_VERSION}:{RECENT_ORDERS}:' || cast(p as varchar))"
