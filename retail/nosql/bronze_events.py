@@ -160,15 +160,11 @@ def first_problems(con: Any, limit: int) -> list[tuple[Any, ...]]:
     """).fetchall()
 
 
-def valid_lines(con: Any, bucket_events: int, rows: int) -> Any:
-    """The lines to insert (`VALID_COLUMNS` and `chunk`: the line's bucket within its load and
-    session, of at most `bucket_events` lines), by load, then session (no session first), then
+def valid_lines(con: Any, rows: int) -> Any:
+    """The lines to insert (`VALID_COLUMNS`), by load, then session (no session first), then
     time (none last), then line: the order of the bucket documents and of their events. An
     Arrow record batch reader of about `rows` lines per batch."""
     return con.sql(f"""
-        select {", ".join(VALID_COLUMNS)}, (row_number() over (
-            partition by ordinal, session_id order by ts nulls last, source_line
-        ) - 1) // {int(bucket_events)} as chunk
-        from {STAGED} where rejection is null
+        select {", ".join(VALID_COLUMNS)} from {STAGED} where rejection is null
         order by ordinal, session_id nulls first, ts nulls last, source_line
     """).to_arrow_reader(rows)
