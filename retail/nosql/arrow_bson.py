@@ -144,23 +144,22 @@ def _decimals(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]
     return _codes(valid, _DECIMAL), _unless_null(valid, _fixed(bid))
 
 
-_TO_MS = {"s": (1000, 1), "ms": (1, 1), "us": (1, 1000)}  # unit -> (multiply, floor-divide)
+_MICROS_PER = {"s": 1_000_000, "ms": 1000, "us": 1}  # timestamp unit -> microseconds
 PYTHON_MICROS = (-62_135_596_800_000_000, 253_402_300_799_999_999)  # datetime's years 1-9999
 
 
 def _timestamps(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     """Milliseconds since the epoch, rounded down (as the driver encodes a datetime, aware or
     naive: naive is UTC), for what Python's datetime holds (years 1-9999, microseconds)."""
-    if array.type.unit not in _TO_MS:
+    per = _MICROS_PER.get(array.type.unit)
+    if per is None:
         raise Unsupported(f"timestamps in {array.type.unit}")
     values = np.asarray(array.cast(pa.int64()).fill_null(0), dtype=np.int64)
-    factor = {"s": 1_000_000, "ms": 1000, "us": 1}[array.type.unit]
-    low, high = (bound // factor for bound in PYTHON_MICROS)
+    low, high = (bound // per for bound in PYTHON_MICROS)
     if ((values < low) | (values > high))[valid].any():
         raise Unsupported("a timestamp outside years 1-9999")
-    multiply, divide = _TO_MS[array.type.unit]
     return _codes(valid, _DATETIME), _unless_null(valid, _fixed(
-        np.floor_divide(values * multiply, divide).astype("<i8")))
+        np.floor_divide(values * per, 1000).astype("<i8")))
 
 
 def _strings(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:

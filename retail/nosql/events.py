@@ -292,11 +292,11 @@ def _product_views(lines: pa.Table, starts: np.ndarray, bucket_of: np.ndarray) -
          counted["line_count"].combine_chunks()], names=["product_key", "day", "views"]))
 
 
-def bucket_fields(lines: pa.Table, loads: list[Load]) -> list[tuple[str, Any]]:
-    """The valid lines of whole buckets (`valid_lines`, one chunk per column) as the fields of
-    their bucket documents, in order: a bucket of one customer holds it once (`customer_id`),
-    its events without it."""
-    starts = _bucket_starts(lines)
+def bucket_fields(lines: pa.Table, loads: list[Load], starts: np.ndarray
+                  ) -> list[tuple[str, Any]]:
+    """The valid lines of whole buckets (`valid_lines`, one chunk per column; each bucket's
+    first line at `starts`) as the fields of their bucket documents, in order: a bucket of one
+    customer holds it once (`customer_id`), its events without it."""
     offsets = np.append(starts, lines.num_rows)
     sizes = np.diff(offsets)
     first_line = pa.array(starts)
@@ -360,14 +360,15 @@ def _documents(lines: pa.Table, loads: list[Load]
     """(load ordinal, session_id, events, document) of each bucket of these whole buckets'
     lines, encoded column by column (`arrow_bson`, as RawBSONDocuments)."""
     lines = lines.combine_chunks()
-    fields = bucket_fields(lines, loads)
+    starts = _bucket_starts(lines)
+    fields = bucket_fields(lines, loads, starts)
     try:
         documents = [RawBSONDocument(document) for document in arrow_bson.documents(fields)]
     except arrow_bson.Unsupported:
         raise RetailError(_unreadable_time(lines, loads)) from None
-    starts = pa.array(_bucket_starts(lines))
-    yield from zip(lines["ordinal"].chunk(0).take(starts).to_pylist(),
-                   lines["session_id"].chunk(0).take(starts).to_pylist(),
+    first_lines = pa.array(starts)
+    yield from zip(lines["ordinal"].chunk(0).take(first_lines).to_pylist(),
+                   lines["session_id"].chunk(0).take(first_lines).to_pylist(),
                    dict(fields)["n"].to_pylist(), documents, strict=True)
 
 
