@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retail.errors import RetailError
+from retail.segmentation import driver_jvm
 from retail.settings import Settings
 
 if TYPE_CHECKING:
@@ -192,16 +193,18 @@ def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession
     java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
     if target.mode == "local":
         java_options += f" {LOCAL_JAVA_OPTIONS}"
-    builder = (
-        SparkSession.builder.master(target.url)
-        .appName("retail-segmentation")
-        .config("spark.driver.extraJavaOptions", java_options)
-    )
+    options = {
+        "spark.master": target.url,
+        "spark.app.name": "retail-segmentation",
+        "spark.driver.extraJavaOptions": java_options,
+    }
     if target.mode == "local":
-        builder = builder.config("spark.driver.memory", driver_memory)
-        for key, value in LOCAL_CONF.items():
-            builder = builder.config(key, value)
+        options |= {"spark.driver.memory": driver_memory, **LOCAL_CONF}
+    builder = SparkSession.builder
+    for key, value in options.items():
+        builder = builder.config(key, value)
     try:
+        driver_jvm.launch(options)  # the JVM's standard error without its incubator warning
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start: py4j/pyspark errors vary by cause
         raise RetailError(f"Spark failed to start ({target.mode} {target.url}): {exc}") from exc
@@ -239,6 +242,7 @@ def release_spark_gateway(timeout: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             jvm.kill()
             jvm.wait()
+        driver_jvm.join_relays(timeout)
     for thread in threading.enumerate():
         if type(thread).__name__ == "FinalizerWorker":  # py4j's; exits within a second
             thread.join(timeout)
