@@ -3,6 +3,12 @@
 DuckDB builds the nesting (orders with their lines, as lists of structs), so the documents
 are encoded from its Arrow batches column by column (retail/nosql/arrow_bson.py). Money
 stays DECIMAL (-> BSON Decimal128) so figures are exact.
+
+An order's lines are sorted as whole structs: by product number, then by every other field
+(nulls last). So two lines on one product number (a product's versions, a split line) come in
+one order whatever order gold stores them in, and a re-run makes the same document and digest.
+Sorting the finished list is also cheaper than an ordered `list()` aggregate (~0.75 s at
+scale 10).
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ orders as (
         customer_key, order_number,
         min(order_date) as order_date, min(ship_date) as ship_date, min(channel) as channel,
         cast(sum(quantity) as bigint) as units, sum(sales_amount) as order_amount,
-        list(struct_pack(product_number, product_name, category, subcategory, quantity,
-                         unit_price, sales_amount) order by product_number) as lines
+        list_sort(list(struct_pack(product_number, product_name, category, subcategory,
+                                   quantity, unit_price, sales_amount))) as lines
     from order_lines
     group by customer_key, order_number
 ),

@@ -92,3 +92,25 @@ def test_missing_gold_fails_clearly_and_keeps_old_profiles(db: Any, tmp_path: Pa
     assert db.customer_profiles.count_documents({}) == 3
     with pytest.raises(GoldNotBuiltError, match="not found"):
         build_customer_profiles(db, tmp_path / "nope.duckdb")
+
+
+_SAME_PRODUCT_LINES = [  # one order, three lines on product number P1 (two versions of it)
+    ("k-p1-old", 1, "5.50"), ("k-p1", 3, "16.50"), ("k-p1", 2, "11.00")]
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["as-exported", "reversed"])
+def test_lines_of_one_product_keep_one_order(db: Any, tmp_path: Path, reverse: bool) -> None:
+    """An order with several lines on one product number lists them in one order whatever the
+    order gold stores them in, so a re-run makes the same document (and its digest)."""
+    gold = hand_made_gold(tmp_path / "warehouse.duckdb")
+    rows = _SAME_PRODUCT_LINES[::-1] if reverse else _SAME_PRODUCT_LINES
+    with duckdb.connect(str(gold)) as con:
+        for product_key, quantity, amount in rows:
+            con.execute("insert into gold.fct_sales values ('SO201', 'k-c2', ?, "
+                        "date '2023-07-01', null, ?, 5.50, ?, 1.00, 'Online')",
+                        [product_key, quantity, amount])
+    build_customer_profiles(db, gold)
+    bo = db.customer_profiles.find_one({"_id": 11001})
+    (order,) = [order for order in bo["recent_orders"] if order["order_number"] == "SO201"]
+    assert [(line["product_name"], line["quantity"]) for line in order["lines"]] == [
+        ("Road Bike 1", 2), ("Road Bike 1", 3), ("Road Bike 1 (old)", 1)]
