@@ -25,7 +25,7 @@ MongoDB's `$sort` orders them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,9 +113,11 @@ class EventFigures:
                 "views": self.views}
 
 
-def _facets(db: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The one facets document of `pipeline` from each part of `events`."""
-    return [next(iter(result), {}) for result in aggregate_parts(db, pipeline)]
+def _facets(db: Any, facets: Callable[[bool], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The one facets document from each part of `events` of the pipeline `facets(sessioned)`
+    (see `pipelines.product_view_facets`)."""
+    return [next(iter(result), {})
+            for result in aggregate_parts(db, facets(False), sessioned=facets(True))]
 
 
 def _rows(facets: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -164,7 +166,7 @@ def product_view_figures(db: Any, duckdb_path: Path,
     (`pipelines.product_view_facets`), products refreshed first: from `products` (rows of
     `current_products`) when the caller read them, else from gold."""
     write_product_lookup(db, current_products(duckdb_path) if products is None else products)
-    return _product_figures(_facets(db, pipelines.product_view_facets()))
+    return _product_figures(_facets(db, pipelines.product_view_facets))
 
 
 def event_figures(db: Any, duckdb_path: Path,
@@ -175,7 +177,7 @@ def event_figures(db: Any, duckdb_path: Path,
     every bucket once more: on the embedded server at scale 10 (244k buckets) reading them is
     17 s of a pass, and one pass took 61.7 s against 78.7 s for the two."""
     write_product_lookup(db, current_products(duckdb_path) if products is None else products)
-    facets = _facets(db, pipelines.event_facets())
+    facets = _facets(db, pipelines.event_facets)
     return EventFigures(totals=_funnel_totals(_rows(facets, "funnel")),
                         **_product_figures(facets))
 

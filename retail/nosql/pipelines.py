@@ -43,7 +43,7 @@ _BY_PRODUCT_SESSION = {"$group": {
 _BY_PRODUCT_DAY = {"$group": {
     "_id": {"product": "$product_views.product_key", "day": "$product_views.day"},
     "views": {"$sum": "$product_views.views"}}}
-_HAS_DAY = {"$match": {"product_views.day": {"$type": "string"}}}
+_HAS_DAY = {"$match": {"_id.day": {"$type": "string"}}}  # after _BY_PRODUCT_DAY: on its groups
 
 
 def _join_products(local_field: str) -> list[dict[str, Any]]:
@@ -93,7 +93,7 @@ def _category_daily_tail() -> list[dict[str, Any]]:
     ]
 
 
-def product_view_facets() -> list[dict[str, Any]]:
+def product_view_facets(sessioned: bool = False) -> list[dict[str, Any]]:
     """Every product-view figure in ONE pass: one document with three facets.
 
     `products`: per product number, null included, its views and viewing (product, session)
@@ -110,13 +110,21 @@ def product_view_facets() -> list[dict[str, Any]]:
     (product, session) group (the few buckets without a session are matched once, apart),
     and nothing is sorted before the parts are merged. Measured on 50,000 buckets: 10.2 s
     against 11.3 s with the `$cond`.
+
+    `sessioned`: for a part of buckets that all have a string session (a range of session_id,
+    `partitioned`), whose `unsessioned` facet is empty: it is left out, and with it a `$match`
+    over every bucket. And the product views without a day are dropped after the (product,
+    day) grouping, from its groups, not from every unwound view before it. Together, at scale
+    10 (222k buckets in 5 parts): 19.6 s -> 18.8 s of the embedded server, same figures.
     """
+    unsessioned = [] if sessioned else [(
+        "unsessioned", [_UNSESSIONED, UNWIND, _BY_PRODUCT_SESSION,
+                        {"$group": {"_id": "$_id.product", "groups": {"$sum": 1}}}])]
     return [
         {"$facet": {
             "products": [UNWIND, _BY_PRODUCT_SESSION, *_most_viewed_tail()],
-            "unsessioned": [_UNSESSIONED, UNWIND, _BY_PRODUCT_SESSION,
-                            {"$group": {"_id": "$_id.product", "groups": {"$sum": 1}}}],
-            "category_daily": [UNWIND, _HAS_DAY, _BY_PRODUCT_DAY, *_category_daily_tail()],
+            **dict(unsessioned),
+            "category_daily": [UNWIND, _BY_PRODUCT_DAY, _HAS_DAY, *_category_daily_tail()],
         }},
     ]
 
@@ -150,8 +158,8 @@ def session_funnel() -> list[dict[str, Any]]:
     ]
 
 
-def event_facets() -> list[dict[str, Any]]:
+def event_facets(sessioned: bool = False) -> list[dict[str, Any]]:
     """The funnel (`session_funnel`, facet `funnel`) and the product views
     (`product_view_facets`' facets) in ONE pass: every bucket is read once for both."""
-    (facets,) = product_view_facets()
+    (facets,) = product_view_facets(sessioned)
     return [{"$facet": {"funnel": session_funnel(), **facets["$facet"]}}]
