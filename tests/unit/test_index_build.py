@@ -39,7 +39,7 @@ from bson import (
 from secantus import storage as secantus_storage
 from secantus.storage import Storage
 
-from retail.nosql import index_build
+from retail.nosql import index_build, light_reads
 
 DB = "retail"
 TABLES = (secantus_storage._IDX_TABLE, secantus_storage._IDX_ENTRIES_TABLE,
@@ -380,7 +380,7 @@ def test_the_documents_compared_here_are_mostly_read_lightly() -> None:
         for _, key_spec, options in indexes:
             fields = index_build.indexed_fields(key_spec, options)
             for doc in docs if fields is not None else ():
-                if index_build.light_decode(bson.encode(doc), fields) is None:
+                if light_reads.light_decode(bson.encode(doc), fields) is None:
                     whole += 1
                 else:
                     light += 1
@@ -413,7 +413,7 @@ def test_light_decode_reads_id_and_the_indexed_fields_as_bson_decode_does() -> N
         data = _raw(pairs)
         doc = bson.decode(data)
         fields = set(rng.sample(names, rng.randrange(1, 4)))
-        light = index_build.light_decode(data, frozenset(f.encode() for f in fields))
+        light = light_reads.light_decode(data, frozenset(f.encode() for f in fields))
         if "_id" not in doc:
             assert light is None, (pairs, fields)
             continue
@@ -430,14 +430,14 @@ def test_light_decode_reads_nested_values_whole_and_leaves_missing_ids_to_the_wh
     for value in ({"b": 1}, [], [1, {"c": 2}], DBRef("c", 1)):
         for pairs in ([("_id", {"k": [1]}), ("a", value)], [("a", value), ("_id", 1)]):
             whole = bson.decode(_raw(pairs))
-            assert _typed(index_build.light_decode(_raw(pairs), fields)) == _typed(whole)
-    assert index_build.light_decode(_raw([("a", 1), ("b", 2)]), fields) is None
-    assert index_build.light_decode(_raw([]), fields) is None
+            assert _typed(light_reads.light_decode(_raw(pairs), fields)) == _typed(whole)
+    assert light_reads.light_decode(_raw([("a", 1), ("b", 2)]), fields) is None
+    assert light_reads.light_decode(_raw([]), fields) is None
     # nested values elsewhere, code with scope in the indexed field: read lightly
     code = Code("f()", {"s": [1]})
     data = _raw([("z", [{"y": 1}]), ("a", code), ("b", {"c": 1}), ("_id", 9), ("d", [])])
-    assert index_build.light_decode(data, fields) == {"a": code, "_id": 9}
-    assert list(index_build.light_decode(data, fields)) == ["a", "_id"]
+    assert light_reads.light_decode(data, fields) == {"a": code, "_id": 9}
+    assert list(light_reads.light_decode(data, fields)) == ["a", "_id"]
 
 
 def test_only_top_level_numeric_key_specs_are_read_lightly() -> None:
@@ -463,12 +463,12 @@ def test_decode_outside_an_index_build_is_the_driver_s() -> None:
     index_build.install()
     doc = {"_id": 1, "a": [1, {"b": 2}], "c": "x", "d": Decimal128("1.5")}
     data = bson.encode(doc)
-    assert index_build.decode(data) == bson.decode(data) == doc
-    assert secantus_storage.bson.decode is index_build.decode
+    assert light_reads.decode(data) == bson.decode(data) == doc
+    assert secantus_storage.bson.decode is light_reads.decode
     assert secantus_storage.bson.decode(data) == doc
     assert secantus_storage.bson.Regex is bson.Regex  # anything else is bson's own
     options = bson.CodecOptions(document_class=bson.SON)
-    assert isinstance(index_build.decode(data, options), bson.SON)
+    assert isinstance(light_reads.decode(data, options), bson.SON)
     assert Storage.create_index.original is not Storage.create_index
 
 
@@ -483,24 +483,24 @@ def test_only_the_blob_the_build_s_scan_just_yielded_is_read_lightly(tmp_path) -
         index_build._state.fields = frozenset({b"a"})
         try:
             for (_, _, blob), doc in zip(store._scan_docs(DB, "c"), docs, strict=True):
-                assert index_build.decode(bytes(bytearray(blob))) == doc  # equal, not the blob
+                assert light_reads.decode(bytes(bytearray(blob))) == doc  # equal, not the blob
                 other = []
-                thread = threading.Thread(target=lambda b, out: out.append(index_build.decode(b)),
+                thread = threading.Thread(target=lambda b, out: out.append(light_reads.decode(b)),
                                           args=(blob, other))
                 thread.start()
                 thread.join()
                 assert other == [doc]
                 options = bson.CodecOptions(document_class=bson.SON)
-                assert index_build.decode(blob, options) == doc
-                light = index_build.decode(blob)
+                assert light_reads.decode(blob, options) == doc
+                light = light_reads.decode(blob)
                 assert list(light.items()) == [("_id", doc["_id"]), ("a", doc["a"])]
-                assert index_build.decode(blob) == doc  # read once lightly, then whole
+                assert light_reads.decode(blob) == doc  # read once lightly, then whole
         finally:
-            index_build._state.fields = index_build._state.blob = None
+            index_build._state.fields = None
+            light_reads.forget_marks()
         store.create_index(DB, "c", "a_1", {"a": 1}, {})
-        assert index_build._state.fields is index_build._state.blob is None  # nothing left
+        assert index_build._state.fields is None and not light_reads._state.marks  # none left
         (_, _, blob), *_ = store._scan_docs(DB, "c")
-        assert index_build.decode(blob) == docs[0]
+        assert light_reads.decode(blob) == docs[0]
     finally:
         store.close()
-
