@@ -207,10 +207,10 @@ def aggregate_category_views_daily(db: Any, duckdb_path: Path,
 
 
 def funnel_totals(db: Any) -> dict[str, int]:
-    """Every funnel figure from one MongoDB pass (`pipelines.session_funnel`): sessions per
+    """Every funnel figure from one MongoDB pass (`pipelines.funnel_pass`): sessions per
     step (keys of FUNNEL_STEPS, and any other event type reached), `payment_attempts`,
     `failed_payments` (events, whatever their session) and `events`."""
-    return _funnel_totals(row for rows in aggregate_parts(db, pipelines.session_funnel())
+    return _funnel_totals(row for rows in aggregate_parts(db, pipelines.funnel_pass())
                           for row in rows)
 
 

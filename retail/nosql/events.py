@@ -72,6 +72,7 @@ from retail.nosql.gold_io import attached_read_only, detach_warehouse
 from retail.nosql.load_ledger import SESSION_SAMPLE, EventLedger
 from retail.nosql.partitioned import aggregate_parts
 from retail.nosql.pipelined import PipelinedInserter, pipelined_inserts
+from retail.nosql.pipelines import summary
 from retail.progress import progress_bar
 
 EVENTS = "events"
@@ -396,7 +397,8 @@ def _buckets(con: Any, loads: list[Load]) -> Iterator[tuple[int, str | None, int
 def _events_in(db: Any) -> int:
     """Events in `events` whatever its state (an untrusted ledger): one pass over it, in
     parts when the ledger still names them (`partitioned`)."""
-    parts = aggregate_parts(db, [{"$group": {"_id": None, "n": {"$sum": {"$ifNull": ["$n", 1]}}}}])
+    parts = aggregate_parts(db, [summary("n"),
+                                 {"$group": {"_id": None, "n": {"$sum": {"$ifNull": ["$n", 1]}}}}])
     return sum(int(row["n"]) for rows in parts for row in rows)
 
 

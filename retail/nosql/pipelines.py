@@ -14,6 +14,10 @@ each session's `event_types` and `payment_statuses`. A session split over severa
 (the funnel's buckets per session, the product views' (product, session) pairs after the
 unwind), never per bucket.
 
+Each pass starts with a `$project` of the summary fields it reads (`summary`): on a real
+MongoDB a plain projection, on the embedded server the sign that the bucket's events need not
+be decoded at all (`aggregate_reads`).
+
 A pipeline may run over a part of `events` at a time (`partitioned`: ranges of session_id) and
 `aggregations` merges the parts, so every output is one that adds up over parts of sessions:
 counts of sessions and views, the funnel's signature rows, and, for the distinct products of
@@ -34,6 +38,15 @@ FUNNEL_STEPS: tuple[tuple[int, str], ...] = (
     (5, "payment_attempt"), (6, "payment_success"), (7, "purchase"),
 )
 
+
+
+def summary(*fields: str) -> dict[str, Any]:
+    """The `$project` of a pass that reads these top-level fields of each bucket."""
+    return {"$project": {"_id": 0, **dict.fromkeys(fields, 1)}}
+
+
+_FUNNEL_FIELDS = ("session_id", "event_types", "payment_statuses", "n")
+_VIEW_FIELDS = ("session_id", "product_views")
 # one document per (bucket, product, day)
 UNWIND: dict[str, Any] = {"$unwind": "$product_views"}
 _UNSESSIONED = {"$match": {"session_id": {"$not": {"$type": "string"}}}}
@@ -121,12 +134,18 @@ def product_view_facets(sessioned: bool = False) -> list[dict[str, Any]]:
         "unsessioned", [_UNSESSIONED, UNWIND, _BY_PRODUCT_SESSION,
                         {"$group": {"_id": "$_id.product", "groups": {"$sum": 1}}}])]
     return [
+        summary(*_VIEW_FIELDS),
         {"$facet": {
             "products": [UNWIND, _BY_PRODUCT_SESSION, *_most_viewed_tail()],
             **dict(unsessioned),
             "category_daily": [UNWIND, _BY_PRODUCT_DAY, _HAS_DAY, *_category_daily_tail()],
         }},
     ]
+
+
+def funnel_pass() -> list[dict[str, Any]]:
+    """The funnel alone (`session_funnel`) as a pass of its own."""
+    return [summary(*_FUNNEL_FIELDS), *session_funnel()]
 
 
 def session_funnel() -> list[dict[str, Any]]:
@@ -161,5 +180,6 @@ def session_funnel() -> list[dict[str, Any]]:
 def event_facets(sessioned: bool = False) -> list[dict[str, Any]]:
     """The funnel (`session_funnel`, facet `funnel`) and the product views
     (`product_view_facets`' facets) in ONE pass: every bucket is read once for both."""
-    (facets,) = product_view_facets(sessioned)
-    return [{"$facet": {"funnel": session_funnel(), **facets["$facet"]}}]
+    _, facets = product_view_facets(sessioned)
+    fields = dict.fromkeys((*_FUNNEL_FIELDS, *_VIEW_FIELDS))
+    return [summary(*fields), {"$facet": {"funnel": session_funnel(), **facets["$facet"]}}]
