@@ -22,13 +22,13 @@ pass took 55.0 s instead of 70.2 s (48.9 s with the collector off), same peak me
 Five hot paths of the libraries under the server are replaced in this process only, each by a
 function that gives the same bytes and values (tests/unit/test_decimals.py,
 test_wiredtiger_packing.py, test_fast_group.py, test_index_build.py and
-test_aggregate_reads.py compare them with the originals): WiredTiger's pure-Python key and
+test_projected_reads.py compare them with the originals): WiredTiger's pure-Python key and
 value packing, which parsed its format string on every call (`wiredtiger_packing`), the
 driver's `Decimal128.from_bid`, which its C decoder calls for every money value of a profile it
 reads (`decimals.install_fast_from_bid`), SecantusDB's `$group` stage, which evaluated every
 field path through its general expression evaluator (`fast_group`), and its index builds and
 aggregations, which decoded every document whole to read a few of its fields (`index_build`,
-`aggregate_reads`, both through `light_reads`).
+`projected_reads`, both through `light_reads`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ GC_THRESHOLDS = (100_000, 50, 100)  # Python's defaults: (700, 10, 10)
 def serve(folder: Path) -> int:
     from secantus import SecantusDBServer
 
-    from retail.nosql import aggregate_reads, fast_group, index_build, wiredtiger_packing
+    from retail.nosql import fast_group, index_build, projected_reads, wiredtiger_packing
     from retail.nosql.decimals import install_fast_from_bid
 
     gc.set_threshold(*GC_THRESHOLDS)
@@ -65,7 +65,7 @@ def serve(folder: Path) -> int:
     wiredtiger_packing.install()
     fast_group.install()
     index_build.install()
-    aggregate_reads.install()
+    projected_reads.install()
     server = None
     try:
         server = SecantusDBServer(

@@ -2,7 +2,7 @@
 
 SecantusDB decodes every stored document whole (`bson.decode`) before it looks at it, also when
 it needs a few of its fields: an index build its indexed fields (`index_build`), an aggregation
-the fields its pipeline keeps (`aggregate_reads`). `light_decode` reads a document element by
+the fields its pipeline keeps (`projected_reads`). `light_decode` reads a document element by
 element, skipping each value by its size, and decodes only `_id` and the wanted elements, by the
 same decoder, into a dict: for a profile (~1.8 KB) or an event bucket (~3 KB, most of it its
 events) a fraction of the whole decode.
@@ -12,7 +12,7 @@ How it is put in place (`install()`, only in the embedded server's own process,
 `decode` reads a document lightly when that very blob was `mark`ed on this thread, with the
 function that reads it (`reader`); every other decode is the driver's. A mark is used once: the
 blob's next decode on this thread with the default codec options takes it. Who marks which
-blobs, and when it is exact, is said in `index_build` and `aggregate_reads`.
+blobs, and when it is exact, is said in `index_build` and `projected_reads`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ unwind), never per bucket.
 
 Each pass starts with a `$project` of the summary fields it reads (`summary`): on a real
 MongoDB a plain projection, on the embedded server the sign that the bucket's events need not
-be decoded at all (`aggregate_reads`).
+be decoded at all (`projected_reads`).
 
 A pipeline may run over a part of `events` at a time (`partitioned`: ranges of session_id) and
 `aggregations` merges the parts, so every output is one that adds up over parts of sessions:

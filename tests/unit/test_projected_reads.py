@@ -1,5 +1,5 @@
 """Aggregations on the embedded server that read only what their first `$project` keeps
-(retail/nosql/aggregate_reads.py) give SecantusDB's own results, byte for byte (field order and
+(retail/nosql/projected_reads.py) give SecantusDB's own results, byte for byte (field order and
 BSON types included), and its errors.
 
 One real SecantusDB server in this process, spoken to through pymongo; every pipeline runs
@@ -25,8 +25,9 @@ from bson.raw_bson import RawBSONDocument
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 from secantus import SecantusDBServer, commands
+from secantus.storage import Storage
 
-from retail.nosql import aggregate_reads, light_reads, pipelines
+from retail.nosql import light_reads, pipelines, projected_reads
 
 VALUES: list[Any] = [
     1.5, "", "Lyon", "Zürich", {"city": "Lyon", "zip": [69001, {"x": None}]}, {}, [3, "a", [1]],
@@ -72,8 +73,8 @@ def _id_last(doc: dict[str, Any], _id: Any) -> RawBSONDocument:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    aggregate_reads.install()
-    aggregate_reads.install()  # idempotent
+    projected_reads.install()
+    projected_reads.install()  # idempotent
     server = SecantusDBServer(host="127.0.0.1", port=0,
                               storage_path=str(tmp_path_factory.mktemp("secantus")),
                               replica_set_name=None, enable_test_commands=False)
@@ -98,22 +99,27 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
-def _both(db: Any, coll: str, pipeline: list[dict[str, Any]], **options: Any) -> tuple:
-    """(installed, SecantusDB's own): each the result as BSON bytes, or the error raised."""
-    installed = commands._HANDLERS["aggregate"]
+def _both(db: Any, coll: str, pipeline: list[dict[str, Any]] | None = None, **find: Any
+          ) -> tuple:
+    """(installed, SecantusDB's own): each the result of the aggregation `pipeline` (or, with
+    none, of `find(**find)`) as BSON bytes, or the error raised."""
+    installed = commands._HANDLERS["aggregate"], Storage.find_matching
 
     def run() -> Any:
         try:
-            return [bson.encode(doc) for doc in db[coll].aggregate(pipeline, **options)]
+            found = db[coll].find(**find) if pipeline is None else db[coll].aggregate(
+                pipeline, **find)
+            return [bson.encode(doc) for doc in found]
         except OperationFailure as exc:
             return ("error", exc.code, str(exc))
 
     try:
         ours = run()
-        commands._HANDLERS["aggregate"] = installed.original
+        commands._HANDLERS["aggregate"] = installed[0].original
+        Storage.find_matching = installed[1].original
         own = run()
     finally:
-        commands._HANDLERS["aggregate"] = installed
+        commands._HANDLERS["aggregate"], Storage.find_matching = installed
     return ours, own
 
 
@@ -170,7 +176,7 @@ LEFT_ALONE = [
 @pytest.mark.parametrize("pipeline", READ_LIGHTLY, ids=range(len(READ_LIGHTLY)))
 def test_pipelines_read_lightly_give_secantus_own_results(
         db: Any, pipeline: list[dict[str, Any]], light_reads_counted: list[int]) -> None:
-    assert aggregate_reads.plan(pipeline) is not None
+    assert projected_reads.plan(pipeline) is not None
     ours, own = _both(db, "docs", pipeline)
     assert ours == own
     assert light_reads_counted[0] > 0, "the documents were read lightly"
@@ -179,7 +185,7 @@ def test_pipelines_read_lightly_give_secantus_own_results(
 @pytest.mark.parametrize("pipeline", LEFT_ALONE, ids=range(len(LEFT_ALONE)))
 def test_other_pipelines_go_to_secantus_unchanged(
         db: Any, pipeline: list[dict[str, Any]], light_reads_counted: list[int]) -> None:
-    assert aggregate_reads.plan(pipeline) is None
+    assert projected_reads.plan(pipeline) is None
     ours, own = _both(db, "docs", pipeline)
     assert ours == own
     assert light_reads_counted[0] == 0
@@ -190,7 +196,7 @@ def test_the_passes_read_lightly_and_give_secantus_own_figures(
     for pipeline in (pipelines.event_facets(), pipelines.event_facets(sessioned=True),
                      pipelines.product_view_facets(), pipelines.funnel_pass(),
                      [pipelines.summary("n"), {"$group": {"_id": None, "n": {"$sum": "$n"}}}]):
-        assert aggregate_reads.plan(pipeline) is not None
+        assert projected_reads.plan(pipeline) is not None
         for part in ({}, {"session_id": {"$gte": "s010", "$lt": "s020"}}, {"session_id": None}):
             stages = [{"$match": part}, *pipeline] if part else pipeline
             ours, own = _both(db, "events", stages)
@@ -220,10 +226,61 @@ def test_documents_the_light_reader_cannot_read_are_decoded_whole_and_shaped() -
     body = bson.encode({"_id": 5})[4:-1] + pointer  # a type the light reader does not read
     raw = (len(body) + 5).to_bytes(4, "little") + body + b"\x00"
     assert light_reads.light_decode(raw, frozenset({b"u"})) is None
-    assert aggregate_reads.read(raw, frozenset({b"u"})) == bson.decode(raw)
-    assert list(aggregate_reads.read(data, frozenset({b"a"}))) == ["_id", "a"]
+    assert projected_reads.read(raw, frozenset({b"u"})) == bson.decode(raw)
+    assert list(projected_reads.read(data, frozenset({b"a"}))) == ["_id", "a"]
     doc = {"z": 1, "a": 2, "_id": 5, "b": 3}
-    assert list(aggregate_reads.project(doc, ("b", "a"), True).items()) == [
+    assert list(projected_reads.project(doc, ("b", "a"), True).items()) == [
         ("_id", 5), ("a", 2), ("b", 3)]
-    assert aggregate_reads.project(doc, ("a",), False) == {"a": 2}
-    assert aggregate_reads.project({"b": 1}, ("a",), True) == {}
+    assert projected_reads.project(doc, ("a",), False) == {"a": 2}
+    assert projected_reads.project({"b": 1}, ("a",), True) == {}
+
+
+FINDS_READ_LIGHTLY = [
+    {"projection": {"a": 1}},
+    {"projection": {"_id": 0, "b": True, "a": 1}},
+    {"filter": {"c": {"$exists": True}}, "projection": {"a": 1}},
+    {"filter": {"a.city": "Lyon"}, "projection": {"n": 1}},
+    {"projection": {"a": 1}, "sort": [("b", 1), ("_id", -1)], "skip": 3, "limit": 40},
+    {"filter": {"_id": {"$gte": 100}}, "projection": {"_id": 0, "c": 1}, "sort": [("c", -1)]},
+    {"filter": {"n": {"$type": "number"}}, "projection": {"a": 1, "b": 1},
+     "sort": [("n", 1), ("_id", 1)]},
+]
+FINDS_LEFT_ALONE = [
+    {"projection": {"a": 0}},
+    {"projection": {"a.city": 1}},
+    {"projection": {"a": {"$slice": 1}}},
+    {"filter": {"$or": [{"a": 7}, {"c": 1}]}, "projection": {"a": 1}},
+    {"projection": {"a": 1}, "sort": [("a.city", 1)], "min": {"a": 0}, "hint": [("a", 1)]},
+    {"filter": {"a": 7}},
+]
+
+
+@pytest.mark.parametrize("find", FINDS_READ_LIGHTLY, ids=range(len(FINDS_READ_LIGHTLY)))
+def test_finds_read_lightly_give_secantus_own_results(
+        db: Any, find: dict[str, Any], light_reads_counted: list[int]) -> None:
+    ours, own = _both(db, "docs", **find)
+    assert ours == own and ours
+    assert light_reads_counted[0] > 0, "the documents were read lightly"
+
+
+@pytest.mark.parametrize("find", FINDS_LEFT_ALONE, ids=range(len(FINDS_LEFT_ALONE)))
+def test_other_finds_go_to_secantus_unchanged(
+        db: Any, find: dict[str, Any], light_reads_counted: list[int]) -> None:
+    ours, own = _both(db, "docs", **find)
+    assert ours == own
+    assert light_reads_counted[0] == 0
+
+
+def test_a_profiles_rebuild_reads_its_digests_lightly(db: Any, light_reads_counted: list[int]
+                                                       ) -> None:
+    """The read of `profiles._live_digests`, on documents shaped like profiles."""
+    from retail.nosql.profiles import DIGEST
+
+    db.profiles.insert_many([{"_id": i, "customer_key": f"k{i}", "recent_orders": [
+        {"order_number": f"SO{i}", "lines": [{"sales_amount": Decimal128("1.25")}]}],
+        DIGEST: f"d{i}"} for i in range(50)])
+    ours, own = _both(db, "profiles", filter={"_id": {"$gte": 10, "$lt": 30}},
+                      projection={DIGEST: 1})
+    assert ours == own and len(ours) == 20
+    assert bson.decode(ours[0]) == {"_id": 10, DIGEST: "d10"}
+    assert light_reads_counted[0] >= 20  # every document the fetch read

@@ -1,28 +1,35 @@
-"""An aggregation on the embedded server decodes only the fields its first `$project` keeps.
+"""Reads on the embedded server decode only the fields a projection keeps.
 
-SecantusDB answers `aggregate` by fetching every document its leading `$match` selects, each
-decoded whole, and then running the stages in Python. The event passes read a few summary
-fields of each bucket (session_id, n, event types, payment statuses, product views: ~450 of a
-bucket's ~3,000 bytes), yet decoded its events too: at scale 10 a fifth of the pass, and a
-third of its memory. And a `$project` stage to drop them costs more than it saves: ~20 µs per
-document (measured: a pass of 15.2 s with the light read alone became 20.1 s with the stage).
+SecantusDB decodes every document a query fetches whole, and only then filters, sorts and
+projects it. Two reads of this platform want a few fields of large documents:
+- the passes over `events` read a few summary fields of each bucket (session_id, n, event
+  types, payment statuses, product views: ~450 of a bucket's ~3,000 bytes), yet decoded its
+  events too: at scale 10 a fifth of the pass, and a third of its memory;
+- a profiles rebuild reads each live profile's digest (`find({}, {digest: 1})`), yet decoded
+  every profile (~1.8 KB) whole.
+Here, in those two shapes, each fetched document is read lightly (`light_reads.light_decode`:
+`_id` and the fields the read needs) and what SecantusDB does next is unchanged.
 
-So when a pipeline starts (after its optional leading `$match`, which SecantusDB lifts into the
-fetch) with a `$project` that only includes top-level fields, each document of that fetch is
-read lightly (`light_reads.light_decode`: `_id`, the kept fields and the filter's) and the
-fetched documents are shaped as the `$project` would shape them (`project`); the stage is then
-taken out of the pipeline. Exact: an including `$project` of top-level fields keeps `_id`
-(first, unless excluded) and those fields whole, in the document's order, and drops the rest;
-the lifted `$match` filters the documents before they are shaped, with its fields read, as it
-did. A document the light reader cannot read is decoded whole; every fetched document is
-shaped however it was read.
+**`find` with an including projection** of top-level fields: the fields read are the
+projection's, the filter's and the sort's; SecantusDB then filters, sorts and projects the
+documents as before. Exact: each of those steps reads only those fields.
 
-Only the first fetch of the command is read this way: the pipeline's own reads (`$lookup`,
-`$unionWith`, ...) decode whole. A view (whose pipeline comes first) and anything else (a
-dotted or computed field, an exclusion, `$`-operators at the top of the filter, `explain`) go
-to SecantusDB unchanged. Installed only in the embedded server's process
-(`embedded_process.py`); tests/unit/test_aggregate_reads.py runs pipelines both ways and
-compares the results.
+**`aggregate` whose pipeline starts** (after its optional leading `$match`, which SecantusDB
+lifts into the fetch) **with an including `$project`** of top-level fields: the fields read are
+the `$project`'s and the filter's, the fetched documents are shaped as the `$project` would
+shape them (`project`), and the stage is taken out of the pipeline. Why not leave the stage:
+it costs more than the light read saves, ~20 µs per document (a pass of 15.2 s with the light
+read alone became 20.1 s with the stage). Exact: an including `$project` of top-level fields
+keeps `_id` (first, unless excluded) and those fields whole, in the document's order, and drops
+the rest; the lifted `$match` filters the documents before they are shaped, with its fields
+read, as it did. Only the command's first fetch is read this way: the pipeline's own reads
+(`$lookup`, `$unionWith`, ...) decode whole.
+
+A document the light reader cannot read is decoded whole (and still shaped). A view (whose
+pipeline comes first), system collections, and anything else (a dotted, computed or `$meta`
+field, an exclusion, `$`-operators at the top of the filter, `min`/`max`, `explain`) go to
+SecantusDB unchanged. Installed only in the embedded server's process (`embedded_process.py`);
+tests/unit/test_projected_reads.py runs reads both ways and compares the results.
 """
 
 from __future__ import annotations
@@ -78,6 +85,20 @@ def _filter_fields(query: Any) -> set[str] | None:
     return fields
 
 
+def find_fields(filter_: Any, sort: Any, projection: Any, min_bound: Any, max_bound: Any,
+                ) -> frozenset[bytes] | None:
+    """The top-level fields a `find` with an including projection reads; None for any other."""
+    included = _included(projection)
+    filtered = _filter_fields(filter_ or {})
+    if included is None or filtered is None or min_bound or max_bound:
+        return None
+    sorted_by = _filter_fields(sort or {})  # the same rule: plain (dotted) field names
+    if sorted_by is None:
+        return None
+    return frozenset(name.encode() for name in {*included[0], *filtered, *sorted_by}
+                     if name != "_id")
+
+
 def plan(pipeline: Any) -> tuple[list[Any], frozenset[bytes], tuple[str, ...], bool] | None:
     """For a pipeline that starts ([`$match`,] `$project`) as described above: the pipeline
     without that `$project`, the fields to read, the fields the `$project` keeps and whether
@@ -128,7 +149,7 @@ def project(doc: dict[str, Any], fields: tuple[str, ...], keep_id: bool) -> dict
 
 
 def install() -> None:
-    """Read lightly in SecantusDB's aggregations (this process only; idempotent)."""
+    """Read lightly in SecantusDB's finds and aggregations (this process only; idempotent)."""
     from secantus import commands, storage
 
     light_reads.install()
@@ -156,7 +177,19 @@ def install() -> None:
     def find_matching(self: Any, db: str, coll: str, *args: Any, **kwargs: Any) -> Any:
         pending = getattr(_state, "pending", None)
         if pending is None:
-            return original_find_matching(self, db, coll, *args, **kwargs)
+            fields = None
+            if "projection" in kwargs and not coll.startswith("system.") and db != "local":
+                fields = find_fields(args[0] if args else kwargs.get("filter"),
+                                     kwargs.get("sort"), kwargs["projection"],
+                                     kwargs.get("min_bound"), kwargs.get("max_bound"))
+            if fields is None:
+                return original_find_matching(self, db, coll, *args, **kwargs)
+            _state.reader = functools.partial(read, fields=fields)
+            try:
+                return original_find_matching(self, db, coll, *args, **kwargs)
+            finally:
+                _state.reader = None
+                light_reads.forget_marks()
         _state.pending = None  # the command's first fetch only
         if pending[:2] != (db, coll):
             raise AssertionError(f"aggregate on {pending[1]} fetched from {coll} first")
@@ -177,6 +210,7 @@ def install() -> None:
         return id_key, blob
 
     aggregate.original = original_aggregate  # type: ignore[attr-defined]
+    find_matching.original = original_find_matching  # type: ignore[attr-defined]
     commands._HANDLERS["aggregate"] = aggregate
     commands._aggregate = aggregate
     storage.Storage.find_matching = find_matching  # type: ignore[method-assign]
