@@ -92,13 +92,8 @@ def test_a_failed_first_build_leaves_no_profiles_and_no_record(db: Any, tmp_path
     assert db.load_ledger.find_one({"_id": PROFILES}) is None
 
 
-# None: the live digests in one find; 3: in parts of 3 profiles (`_live_digests`), as at scale 100
-@pytest.mark.parametrize("read_part", [None, 3])
 def test_a_rebuild_after_gold_changes_equals_a_build_from_scratch(
-        db: Any, scratch: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        read_part: int | None) -> None:
-    if read_part:
-        monkeypatch.setattr(profiles_module, "READ_PART", read_part)
+        db: Any, scratch: Any, tmp_path: Path) -> None:
     gold = _gold(tmp_path / "warehouse.duckdb", with_segments=False)
     build_customer_profiles(db, gold)
     identity = _uuid(db)
@@ -179,15 +174,13 @@ def test_customers_swapping_keys_are_rebuilt(db: Any, scratch: Any, tmp_path: Pa
     _assert_same_as_from_scratch(db, scratch, gold)
 
 
-def test_live_digests_read_in_parts_see_every_profile(db: Any, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_live_digests_are_every_profile_s_digest(db: Any, tmp_path: Path) -> None:
+    """One find, projected to the digest (read lightly on the embedded server): every live
+    profile, gold's or gone, with the digest its document holds."""
     gold = _gold(tmp_path / "warehouse.duckdb")
     build_customer_profiles(db, gold)
-    live = {doc["_id"]: doc["_gold_digest"] for doc in db[PROFILES].find()}
-    assert len(live) == 13
-    monkeypatch.setattr(profiles_module, "READ_PART", 2)
-    # split at the ids gold has now, which lack the lowest, one between and the highest
-    # live ones: the ranges still cover them (customers gone from gold are found and deleted)
-    ids = sorted(live)
-    now = [*ids[1:5], *ids[6:-1]]
-    assert profiles_module._live_digests(db[PROFILES], now) == live
+    db[PROFILES].insert_one({"_id": "gone", "customer_key": "k-gone", "other": [1, {"a": 2}]})
+    live = {doc["_id"]: doc.get("_gold_digest") for doc in db[PROFILES].find()}
+    assert len(live) == 14 and live["gone"] is None
+    assert all(isinstance(digest, str) for key, digest in live.items() if key != "gone")
+    assert profiles_module._live_digests(db[PROFILES]) == live
