@@ -31,8 +31,6 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import bson
-
 from retail.nosql import light_reads
 
 _state = threading.local()  # .fields: the fields of the index being built on this thread
@@ -79,7 +77,7 @@ def install() -> None:
         if fields is None:
             yield from original_scan_docs(self, db, coll)
             return
-        reader = functools.partial(_light_or_whole, fields=fields)
+        reader = functools.partial(light_reads.read, fields=fields)
         for item in original_scan_docs(self, db, coll):
             light_reads.mark(item[2], reader)
             yield item
@@ -87,8 +85,3 @@ def install() -> None:
     create_index.original = original_create_index  # type: ignore[attr-defined]
     storage.Storage.create_index = create_index  # type: ignore[method-assign]
     storage.Storage._scan_docs = _scan_docs  # type: ignore[method-assign]
-
-
-def _light_or_whole(data: bytes, fields: frozenset[bytes]) -> dict[str, Any]:
-    light = light_reads.light_decode(data, fields)
-    return light if light is not None else bson.decode(data)

@@ -74,6 +74,13 @@ def light_decode(data: bytes, fields: frozenset[bytes]) -> dict[str, Any] | None
     return decoded if "_id" in decoded else None
 
 
+def read(data: bytes, fields: frozenset[bytes]) -> dict[str, Any]:
+    """`_id` and `fields` of the stored document `data` (all of it when it cannot be read
+    lightly): what a reader of `mark` returns."""
+    doc = light_decode(data, fields)
+    return doc if doc is not None else _real_decode(data)
+
+
 def mark(blob: bytes, reader: Reader) -> None:
     """Have this thread's next default decode of `blob` (this object) return `reader(blob)`."""
     marks = getattr(_state, "marks", None)

@@ -34,12 +34,11 @@ tests/unit/test_projected_reads.py runs reads both ways and compares the results
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
-
-import bson
 
 from retail.nosql import light_reads
 
@@ -132,13 +131,6 @@ def plan(pipeline: Any) -> tuple[list[Any], frozenset[bytes], tuple[str, ...], b
             tuple(fields), keep_id)
 
 
-def read(data: bytes, fields: frozenset[bytes]) -> dict[str, Any]:
-    """`_id` and `fields` of the stored document `data` (all of it when it cannot be read
-    lightly)."""
-    doc = light_reads.light_decode(data, fields)
-    return doc if doc is not None else bson.decode(data)
-
-
 def project(doc: dict[str, Any], fields: tuple[str, ...], keep_id: bool) -> dict[str, Any]:
     """`doc` as an including `$project` of the top-level `fields` gives it: `_id` first when
     `keep_id`, then those of `fields` it has, in its own order."""
@@ -146,6 +138,18 @@ def project(doc: dict[str, Any], fields: tuple[str, ...], keep_id: bool) -> dict
     shaped = {"_id": doc["_id"]} if keep_id and "_id" in doc else {}
     shaped.update((name, value) for name, value in doc.items() if name in wanted)
     return shaped
+
+
+@contextlib.contextmanager
+def _reading(fields: frozenset[bytes]) -> Iterator[None]:
+    """Within: the documents this thread's fetch unframes are marked to be read as `_id` and
+    `fields` (`unframe` in `install`)."""
+    _state.reader = functools.partial(light_reads.read, fields=fields)
+    try:
+        yield
+    finally:
+        _state.reader = None
+        light_reads.forget_marks()
 
 
 def install() -> None:
@@ -168,7 +172,7 @@ def install() -> None:
         if planned is None:
             return original_aggregate(doc, ctx)
         pipeline, fields_read, fields, keep_id = planned
-        _state.pending = (ctx.db_name, doc["aggregate"], fields_read, fields, keep_id)
+        _state.pending = (ctx.db_name, name, fields_read, fields, keep_id)
         try:
             return original_aggregate({**doc, "pipeline": pipeline}, ctx)
         finally:
@@ -184,22 +188,14 @@ def install() -> None:
                                      kwargs.get("min_bound"), kwargs.get("max_bound"))
             if fields is None:
                 return original_find_matching(self, db, coll, *args, **kwargs)
-            _state.reader = functools.partial(read, fields=fields)
-            try:
+            with _reading(fields):
                 return original_find_matching(self, db, coll, *args, **kwargs)
-            finally:
-                _state.reader = None
-                light_reads.forget_marks()
         _state.pending = None  # the command's first fetch only
         if pending[:2] != (db, coll):
             raise AssertionError(f"aggregate on {pending[1]} fetched from {coll} first")
         _, _, fields_read, fields, keep_id = pending
-        _state.reader = functools.partial(read, fields=fields_read)
-        try:
+        with _reading(fields_read):
             found = original_find_matching(self, db, coll, *args, **kwargs)
-        finally:
-            _state.reader = None
-            light_reads.forget_marks()
         return [project(doc, fields, keep_id) for doc in found]
 
     def unframe(value: bytes) -> tuple[bytes, bytes]:
