@@ -146,6 +146,7 @@ def _decimals(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]
 
 _MICROS_PER = {"s": 1_000_000, "ms": 1000, "us": 1}  # timestamp unit -> microseconds
 PYTHON_MICROS = (-62_135_596_800_000_000, 253_402_300_799_999_999)  # datetime's years 1-9999
+PYTHON_DAYS = (-719_162, 2_932_896)  # date's years 1-9999: days since 1970-01-01
 
 
 def _timestamps(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
@@ -208,6 +209,8 @@ def _value(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
         return _timestamps(array, valid)
     if pa.types.is_date32(kind):
         days = np.asarray(array.cast(pa.int32()).fill_null(0), dtype=np.int64)
+        if ((days < PYTHON_DAYS[0]) | (days > PYTHON_DAYS[1]))[valid].any():
+            raise Unsupported("a date outside years 1-9999")
         return _codes(valid, _DATETIME), _unless_null(valid, _fixed((days * _MS_PER_DAY)
                                                                     .astype("<i8")))
     if pa.types.is_decimal(kind):

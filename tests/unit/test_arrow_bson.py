@@ -243,6 +243,14 @@ def test_dates_are_utc_midnight_before_1970_and_from_year_1_to_9999() -> None:
                        "days": pa.array([days] * len(days), pa.list_(pa.date32()))})
 
 
+@pytest.mark.parametrize("days", [2_932_897, 3_000_000, -719_163, 2**31 - 1])
+def test_a_date_outside_years_1_to_9999_is_unsupported(days: int) -> None:
+    """Python's date cannot hold it (the driver's path fails), and a BSON datetime past year
+    9999 is one SecantusDB cannot decode: stored, no read of the collection would work."""
+    with pytest.raises(Unsupported, match="outside years 1-9999"):
+        arrow_bson.documents({"_id": pa.array([1, 2]), "day": pa.array([0, days], pa.date32())})
+
+
 @pytest.mark.parametrize(("precision", "scale", "texts"), [
     (10, 0, ["0", "1", "-1", "9999999999", "-9999999999", "256"]),
     (10, 2, ["0.00", "0.01", "-0.01", "12.50", "-12.50", "99999999.99"]),
