@@ -28,7 +28,10 @@ driver's `Decimal128.from_bid`, which its C decoder calls for every money value 
 reads (`decimals.install_fast_from_bid`), SecantusDB's `$group` stage, which evaluated every
 field path through its general expression evaluator (`fast_group`), and its index builds and
 aggregations, which decoded every document whole to read a few of its fields (`index_build`,
-`projected_reads`, both through `light_reads`).
+`projected_reads`, both through `light_reads`). A sixth saves work only for this platform's
+own writers: an insert whose client marks its documents as canonical BSON stores their bytes as
+sent, without SecantusDB's decode and encode round trip, where its insert reads nothing else of
+them than `_id` (`raw_inserts`; test_raw_inserts.py compares the stored bytes both ways).
 """
 
 from __future__ import annotations
@@ -57,7 +60,13 @@ GC_THRESHOLDS = (100_000, 50, 100)  # Python's defaults: (700, 10, 10)
 def serve(folder: Path) -> int:
     from secantus import SecantusDBServer
 
-    from retail.nosql import fast_group, index_build, projected_reads, wiredtiger_packing
+    from retail.nosql import (
+        fast_group,
+        index_build,
+        projected_reads,
+        raw_inserts,
+        wiredtiger_packing,
+    )
     from retail.nosql.decimals import install_fast_from_bid
 
     gc.set_threshold(*GC_THRESHOLDS)
@@ -66,6 +75,7 @@ def serve(folder: Path) -> int:
     fast_group.install()
     index_build.install()
     projected_reads.install()
+    raw_inserts.install()
     server = None
     try:
         server = SecantusDBServer(

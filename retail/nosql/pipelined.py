@@ -7,10 +7,11 @@ embedded server's own process (retail/nosql/embedded_process.py) or a real Mongo
 one batch is in flight, so memory stays at two batches and errors surface in batch order.
 
 Each batch is BSON-encoded by the thread that built it, before it is handed over
-(`RawBSONDocument`s, which the driver sends as they are). Encoded by the driver inside
-`insert_many`, in the worker, the encoding held the GIL while the next batch was being built,
-so the two took turns and the server waited for both: 185,000 profiles (scale 10) took 70.5 s,
-of which 45 s of inserts where the server was busy 23 s.
+(`RawBSONDocument`s, which the driver sends as they are), with the comment that they are
+canonical BSON, which the embedded server then stores as sent (`raw_inserts`). Encoded by the
+driver inside `insert_many`, in the worker, the encoding held the GIL while the next batch was
+being built, so the two took turns and the server waited for both: 185,000 profiles (scale 10)
+took 70.5 s, of which 45 s of inserts where the server was busy 23 s.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 from bson import encode
 from bson.raw_bson import RawBSONDocument
+
+from retail.nosql.raw_inserts import CANONICAL
 
 
 def encoded(documents: list[Any], codec_options: Any) -> list[RawBSONDocument]:
@@ -49,7 +52,7 @@ class PipelinedInserter:
         batch = encoded(documents, self._collection.codec_options)
         self.wait()
         self._pending = self._executor.submit(
-            self._collection.insert_many, batch, ordered=self._ordered)
+            self._collection.insert_many, batch, ordered=self._ordered, comment=CANONICAL)
 
     def wait(self) -> None:
         """Until the batch in flight is stored (raises its error, if any)."""

@@ -171,12 +171,13 @@ class _Upserts:
         self._collection = collection
         self._live = live
 
-    def insert_many(self, documents: list[Any], ordered: bool = False) -> Any:
+    def insert_many(self, documents: list[Any], ordered: bool = False, comment: Any = None
+                    ) -> Any:
         """`documents` as `pipelined_inserts` sends them (encoded: reading `_id` decodes one;
         a rebuild writes only the profiles that changed)."""
         return self._collection.bulk_write(
             [ReplaceOne({"_id": doc["_id"]}, doc) if doc["_id"] in self._live
-             else InsertOne(doc) for doc in documents], ordered=ordered)
+             else InsertOne(doc) for doc in documents], ordered=ordered, comment=comment)
 
 
 def _documents(batch: pa.RecordBatch, columns: dict[str, pa.Array], batch_size: int
