@@ -72,14 +72,10 @@ def _id_last(doc: dict[str, Any], _id: Any) -> RawBSONDocument:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def db(secantus_server: SecantusDBServer) -> Iterator[Any]:
     projected_reads.install()
     projected_reads.install()  # idempotent
-    server = SecantusDBServer(host="127.0.0.1", port=0,
-                              storage_path=str(tmp_path_factory.mktemp("secantus")),
-                              replica_set_name=None, enable_test_commands=False)
-    server.start()
-    host, port = server.address
+    host, port = secantus_server.address
     client: MongoClient = MongoClient(f"mongodb://{host}:{port}/")
     try:
         database = client["t"]
@@ -96,7 +92,6 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield database
     finally:
         client.close()
-        server.stop()
 
 
 def _both(db: Any, coll: str, pipeline: list[dict[str, Any]] | None = None, **find: Any

@@ -202,20 +202,15 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def served(secantus_server: SecantusDBServer) -> Iterator[Server]:
     raw_inserts.install()
     raw_inserts.install()  # idempotent
-    server = SecantusDBServer(host="127.0.0.1", port=0,
-                              storage_path=str(tmp_path_factory.mktemp("secantus")),
-                              replica_set_name=None, enable_test_commands=False)
-    server.start()
-    host, port = server.address
+    host, port = secantus_server.address
     client: MongoClient = MongoClient(host, port, directConnection=True)
     try:
-        yield Server(server, client)
+        yield Server(secantus_server, client)
     finally:
         client.close()
-        server.stop()
 
 
 @pytest.fixture
