@@ -1,14 +1,18 @@
-"""Shared fixtures: one tiny generated extract and one warehouse built from it, per test session.
+"""Shared fixtures: one tiny generated extract and one warehouse built from it, per test session;
+a real SecantusDB server in the test process, per test module.
 
-Everything is real: files on disk, a DuckDB file, a dbt build. Session scope keeps the suite
-fast; tests that mutate the warehouse must build their own (see `make_settings`).
+Everything is real: files on disk, a DuckDB file, a dbt build, a MongoDB wire-protocol server.
+Session scope keeps the suite fast; tests that mutate the warehouse must build their own (see
+`make_settings`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from suite_markers import apply_marks
@@ -66,3 +70,21 @@ def built_warehouse(
     ingest_extract(tiny_extract.path, settings.duckdb_path)
     run_dbt(["build"], settings, target_path=root / "dbt-target")
     return BuiltWarehouse(settings, tiny_extract)
+
+
+@pytest.fixture(scope="module")
+def secantus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A standalone SecantusDB server (no oplog, no test commands) in this process, on a free
+    loopback port (`server.address`), one per test module: the tests of the embedded server's
+    patches (test_projected_reads.py, test_raw_inserts.py) install one and compare with
+    SecantusDB's own functions."""
+    from secantus import SecantusDBServer
+
+    server = SecantusDBServer(host="127.0.0.1", port=0,
+                              storage_path=str(tmp_path_factory.mktemp("secantus")),
+                              replica_set_name=None, enable_test_commands=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
