@@ -23,7 +23,9 @@ so a rebuild cost three times the writes (4.9 s of renames and 2.2 s of drops at
   (`skip_unchanged=False`), or one whose in-place writes collide on the unique `customer_key`
   (two customers swapping keys) writes a staging collection renamed over the live one: on the
   embedded server replacing a profile costs about twice inserting it, so past half the
-  profiles the copy is cheaper; readers then see all old or all new profiles.
+  profiles the copy is cheaper; readers then see all old or all new profiles. On the embedded
+  server (where nothing else reads during the run) the indexes are built after the rename,
+  which then moves fewer rows (`_staged_build`).
 - Unchanged gold (the fingerprint of all digests equals the last build's, and the live
   collection keeps that build's UUID and count, `load_ledger`): nothing is written.
   `skip_unchanged=False` rewrites every profile (it repairs a profile edited by hand in
@@ -232,14 +234,15 @@ def _only(query: str, con: Any, ids: list[Any]) -> str:
 
 
 def _build_into(db: Any, name: str, con: Any, query: str, batch_size: int, total: int,
-                progress: bool | None) -> list[tuple[Any, str]]:
-    """Every profile into the new collection `name`, then its indexes; on any failure the
-    collection is dropped, so nothing half-written remains."""
+                progress: bool | None, *, indexes: bool = True) -> list[tuple[Any, str]]:
+    """Every profile into the new collection `name`, then (with `indexes`) its indexes; on any
+    failure the collection is dropped, so nothing half-written remains."""
     target = db.get_collection(name, codec_options=CODEC_OPTIONS)
     try:
         db.create_collection(name)
         written = _write(con, _digested(query), target, batch_size, total, progress)
-        _create_indexes(target)
+        if indexes:
+            _create_indexes(target)
     except BaseException:
         target.drop()
         raise
@@ -255,13 +258,24 @@ def _first_build(db: Any, con: Any, query: str, batch_size: int, total: int,
 
 
 def _staged_build(db: Any, con: Any, query: str, batch_size: int, total: int,
-                  progress: bool | None) -> list[tuple[Any, str]]:
-    """A whole build into a staging collection renamed over the live one (the fallback when
-    in-place writes collide on `customer_key`)."""
+                  progress: bool | None, indexes_after_rename: bool) -> list[tuple[Any, str]]:
+    """A whole build into a staging collection renamed over the live one (also the fallback
+    when in-place writes collide on `customer_key`).
+
+    `indexes_after_rename` (the embedded server): the staging collection's indexes are built
+    once it is the live one. SecantusDB renames by moving every row one by one, index entries
+    and unique-key claims too, and nothing but this run reads its collections; so the rename
+    moves ~1.1 million fewer rows at scale 10 (the restage alone 40.1 -> 34.4 s). A real
+    MongoDB renames in place: there the indexes are built first, so its readers never see the
+    live collection without them. Either way a failed index build fails the run and leaves no
+    record of the build, so the next run rebuilds."""
     staging = f"{PROFILES}__staging"
     db.drop_collection(staging)
-    written = _build_into(db, staging, con, query, batch_size, total, progress)
+    written = _build_into(db, staging, con, query, batch_size, total, progress,
+                          indexes=not indexes_after_rename)
     db[staging].rename(PROFILES, dropTarget=True)
+    if indexes_after_rename:
+        _create_indexes(db[PROFILES])
     return written
 
 
@@ -283,7 +297,7 @@ class _Restage(Exception):
 
 
 def _rebuild(db: Any, con: Any, query: str, batch_size: int, progress: bool | None,
-             skip_unchanged: bool) -> int:
+             skip_unchanged: bool, indexes_after_rename: bool) -> int:
     """Bring the live collection in step with gold, writing only the profiles that differ."""
     digests: list[tuple[Any, str]] = con.execute(
         f"select customer_id, {DIGEST} from ({_digested(query)})").fetchall()
@@ -304,7 +318,7 @@ def _rebuild(db: Any, con: Any, query: str, batch_size: int, progress: bool | No
         if isinstance(error, BulkWriteError) and any(
                 e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
             raise
-        _staged_build(db, con, query, batch_size, len(digests), progress)
+        _staged_build(db, con, query, batch_size, len(digests), progress, indexes_after_rename)
     else:
         gone = list(live.keys() - {customer for customer, _ in digests})
         for start in range(0, len(gone), DEFAULT_BATCH_SIZE):
@@ -317,12 +331,14 @@ def _rebuild(db: Any, con: Any, query: str, batch_size: int, progress: bool | No
 def build_customer_profiles(
     db: Any, duckdb_path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool | None = None, skip_unchanged: bool = True,
+    indexes_after_rename: bool = False,
 ) -> int:
     """Build `customer_profiles` from gold, or bring it in step; returns the profile count.
 
     `skip_unchanged`: when the live collection is what a build from the same gold values
     left (`load_ledger.recorded_build`), nothing is written; with False every profile is
-    rewritten.
+    rewritten. `indexes_after_rename`: a staged rebuild builds the indexes once the staging
+    collection is the live one (`_staged_build`; for the embedded server).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -334,7 +350,8 @@ def build_customer_profiles(
         if PROFILES not in db.list_collection_names(filter={"name": PROFILES}):
             ((total,),) = con.execute("select count(*) from gold.dim_customers").fetchall()
             return _first_build(db, con, query, batch_size, total, progress)
-        return _rebuild(db, con, query, batch_size, progress, skip_unchanged)
+        return _rebuild(db, con, query, batch_size, progress, skip_unchanged,
+                        indexes_after_rename)
     finally:
         con.close()
 
@@ -351,7 +368,8 @@ def sync_customer_profiles(settings: Settings, *, batch_size: int = DEFAULT_BATC
 
     with mongo_database(settings, profiles=True) as db:
         built = build_customer_profiles(db, settings.duckdb_path, batch_size=batch_size,
-                                        progress=progress)
+                                        progress=progress,
+                                        indexes_after_rename=not settings.mongodb_uri)
     if not settings.mongodb_uri:
         with mongo_database(settings) as other:
             if PROFILES in other.list_collection_names(filter={"name": PROFILES}):

@@ -158,8 +158,11 @@ def test_a_failed_rebuild_keeps_every_profile_and_the_next_run_completes_it(
     _assert_same_as_from_scratch(db, scratch, gold)
 
 
-def test_customers_swapping_keys_are_rebuilt(db: Any, scratch: Any, tmp_path: Path) -> None:
-    """In place, the swap collides on the unique `customer_key`: that run stages instead."""
+@pytest.mark.parametrize("indexes_after_rename", [False, True])
+def test_customers_swapping_keys_are_rebuilt(db: Any, scratch: Any, tmp_path: Path,
+                                             indexes_after_rename: bool) -> None:
+    """In place, the swap collides on the unique `customer_key`: that run stages instead (its
+    indexes built before the rename, or after it as on the embedded server)."""
     gold = _gold(tmp_path / "warehouse.duckdb")
     build_customer_profiles(db, gold)
     identity = _uuid(db)
@@ -168,7 +171,7 @@ def test_customers_swapping_keys_are_rebuilt(db: Any, scratch: Any, tmp_path: Pa
     with duckdb.connect(str(gold)) as con:
         for table in ("dim_customers", "fct_sales", "customer_segments"):
             con.execute(f"update gold.{table} set customer_key = {swap}")
-    assert build_customer_profiles(db, gold) == 13
+    assert build_customer_profiles(db, gold, indexes_after_rename=indexes_after_rename) == 13
     assert _uuid(db) != identity
     assert db[PROFILES].find_one({"_id": 11000})["customer_key"] == "k-c2"
     _assert_same_as_from_scratch(db, scratch, gold)
