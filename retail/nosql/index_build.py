@@ -12,8 +12,9 @@ decoded, by the same decoder, into a dict. The build uses that dict as it used t
 document: for the keys, multikey detection, sparse coverage, and the duplicate-key error
 (`_id` and the key's value). Exact: the decoder gives an element's value (a subdocument or
 an array whole, so multikey arrays and `_id` documents included) whatever else the document
-holds, and SecantusDB stores every document as `bson.encode(dict)`, so no stored document
-repeats a top-level key. A document with a BSON type this reader does not know is decoded
+holds, and SecantusDB stores every document as `bson.encode(dict)` (or, for the platform's
+inserts stored as sent by `raw_inserts`, as the driver's encoder wrote them), so no stored
+document repeats a top-level key. A document with a BSON type this reader does not know is decoded
 whole, as before.
 
 How it is put in place (`install()`, only in the embedded server's own process,
