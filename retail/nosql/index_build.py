@@ -14,8 +14,8 @@ document: for the keys, multikey detection, sparse coverage, and the duplicate-k
 an array whole, so multikey arrays and `_id` documents included) whatever else the document
 holds, and SecantusDB stores every document as `bson.encode(dict)` (or, for the platform's
 inserts stored as sent by `raw_inserts`, as the driver's encoder wrote them), so no stored
-document repeats a top-level key. A document with a BSON type this reader does not know is decoded
-whole, as before.
+document repeats a top-level key. A document with a BSON type this reader does not know is
+decoded whole, as before.
 
 How it is put in place (`install()`, only in the embedded server's own process,
 `embedded_process.py`): `Storage.create_index` and `Storage._scan_docs` are wrapped so that,

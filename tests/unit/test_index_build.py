@@ -36,6 +36,7 @@ from bson import (
     Regex,
     Timestamp,
 )
+from bson_documents import framed
 from secantus import storage as secantus_storage
 from secantus.storage import Storage
 
@@ -393,8 +394,7 @@ def _element(key: str, value: Any) -> bytes:
 
 def _raw(pairs: list[tuple[str, Any]]) -> bytes:
     """A BSON document with these elements in this order (`bson.encode` puts `_id` first)."""
-    body = b"".join(_element(key, value) for key, value in pairs)
-    return (len(body) + 5).to_bytes(4, "little") + body + b"\x00"
+    return framed(b"".join(_element(key, value) for key, value in pairs))
 
 
 def _typed(doc: dict) -> list[tuple[str, bytes]]:

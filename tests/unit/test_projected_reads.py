@@ -21,7 +21,7 @@ from typing import Any
 import bson
 import pytest
 from bson import Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex
-from bson.raw_bson import RawBSONDocument
+from bson_documents import framed, id_last
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 from secantus import SecantusDBServer, commands
@@ -65,12 +65,6 @@ def _events_like(rng: random.Random, i: int) -> dict[str, Any]:
     }
 
 
-def _id_last(doc: dict[str, Any], _id: Any) -> RawBSONDocument:
-    """`doc` with `_id` as its last field (the driver puts it first in a dict it encodes)."""
-    body = bson.encode(doc)[4:-1] + bson.encode({"_id": _id})[4:-1]
-    return RawBSONDocument((len(body) + 5).to_bytes(4, "little") + body + b"\x00")
-
-
 @pytest.fixture(scope="module")
 def db(secantus_server: SecantusDBServer) -> Iterator[Any]:
     projected_reads.install()
@@ -81,7 +75,7 @@ def db(secantus_server: SecantusDBServer) -> Iterator[Any]:
         database = client["t"]
         rng = random.Random(7)
         database.docs.insert_many([_doc(rng, i) for i in range(300)])
-        database.docs.insert_many([_id_last({"a": i, "b": {"x": i}}, 10_000 + i)
+        database.docs.insert_many([id_last({"a": i, "b": {"x": i}}, 10_000 + i)
                                    for i in range(5)])
         database.events.insert_many([_events_like(rng, i) for i in range(400)])
         database.events.create_index([("session_id", 1)])
@@ -219,7 +213,7 @@ def test_documents_the_light_reader_cannot_read_are_decoded_whole_and_shaped() -
     data = bson.encode({"z": 1, "a": DBRef("c", 1), "_id": 5})
     pointer = b"\x0cu\x00" + (2).to_bytes(4, "little") + b"c\x00" + bytes(12)  # DBPointer
     body = bson.encode({"_id": 5})[4:-1] + pointer  # a type the light reader does not read
-    raw = (len(body) + 5).to_bytes(4, "little") + body + b"\x00"
+    raw = framed(body)
     assert light_reads.light_decode(raw, frozenset({b"u"})) is None
     assert light_reads.read(raw, frozenset({b"u"})) == bson.decode(raw)
     assert list(light_reads.read(data, frozenset({b"a"}))) == ["_id", "a"]

@@ -43,6 +43,7 @@ import pytest
 from bson import Binary, Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
+from bson_documents import framed, id_last
 from pymongo import MongoClient
 from pymongo.errors import BulkWriteError, OperationFailure
 from secantus import SecantusDBServer, commands, wire
@@ -91,17 +92,6 @@ def _events_like(rng: random.Random, i: int) -> dict[str, Any]:
                     "amount": Decimal128(f"{k}.99")} for k in range(3)],
         "event_types": sorted(rng.sample(["page_view", "add_to_cart", "purchase"], 2)),
     }
-
-
-def _id_last(doc: dict[str, Any], _id: Any) -> RawBSONDocument:
-    """`doc` with `_id` as its last field (the driver puts it first in a dict it encodes)."""
-    body = bson.encode(doc)[4:-1] + bson.encode({"_id": _id})[4:-1]
-    return RawBSONDocument((len(body) + 5).to_bytes(4, "little") + body + b"\x00")
-
-
-def _raw(body: bytes) -> bytes:
-    """A document of the elements `body` (framed, not checked)."""
-    return (len(body) + 5).to_bytes(4, "little") + body + b"\x00"
 
 
 # --- profiles as the platform writes them ---------------------------------------------------
@@ -334,7 +324,7 @@ def test_an_id_after_other_fields_is_stored_as_secantus_stores_it(
         served: Server, reaching: Counter[str]) -> None:
     """Not canonical (`bson.encode` of its decode puts `_id` first), but a marked insert can
     carry it: such a message is parsed by SecantusDB, which stores `_id` first."""
-    documents = [_id_last({"a": i, "b": {"x": i}}, _ids(i)) for i in range(8)]
+    documents = [id_last({"a": i, "b": {"x": i}}, _ids(i)) for i in range(8)]
     ours, own, reached = _both(served, reaching, documents)
     assert ours == own
     assert reached == {"decoded": len(documents)}
@@ -582,11 +572,11 @@ NOT_MARKED: dict[str, bytes] = {
     "no sequence": _op_msg(INSERT),
     "a document without _id": _op_msg(INSERT, [DOCS[0], bson.encode({"a": 1})]),
     "a type the light reader skips before _id": _op_msg(
-        INSERT, [_raw(DBPOINTER + bson.encode({"_id": 1})[4:-1])]),
+        INSERT, [framed(DBPOINTER + bson.encode({"_id": 1})[4:-1])]),
 }
 MALFORMED: dict[str, bytes] = {
     "a truncated document": _op_msg(INSERT, [DOCS[0], DOCS[1][:-3]]),
-    "a document longer than the sequence": _op_msg(INSERT, [DOCS[0], _raw(b"")[:4]]),
+    "a document longer than the sequence": _op_msg(INSERT, [DOCS[0], framed(b"")[:4]]),
     "a document without its last NUL": _op_msg(INSERT, [DOCS[0][:-1] + b"\x01"]),
     "a size below 5": _op_msg(INSERT, [DOCS[0], b"\x04\x00\x00\x00"]),
     "a sequence longer than the message": _op_msg(INSERT, DOCS)[:-4],
@@ -623,7 +613,7 @@ def test_malformed_marked_inserts_get_secantus_own_error(served: Server, case: s
 def test_a_malformed_marked_document_gets_a_bad_value_reply(served: Server) -> None:
     """A document whose only element is a regex cut at its name: SecantusDB replies BadValue
     (code 2) and keeps the connection."""
-    malformed = RawBSONDocument(_raw(b"\x0bab"))
+    malformed = RawBSONDocument(framed(b"\x0bab"))
     with _secantus_own(), pytest.raises(OperationFailure) as own:
         served.client.t.malformed.insert_many([malformed], comment=CANONICAL)
     assert own.value.code == 2
