@@ -17,24 +17,95 @@ inserts stored as sent by `raw_inserts`, as the driver's encoder wrote them), so
 document repeats a top-level key. A document with a BSON type this reader does not know is
 decoded whole, as before.
 
+Such a build also lays its entries down in key order. SecantusDB writes each index entry (and,
+for a unique index, each unique-key claim) as it comes in document order, one WiredTiger insert
+through the cursor's Python conveniences each: for an index on md5 hex keys that is a random
+place in the B-tree every time. Here the cursors of the entries and claims tables hand the
+build a stand-in (`SortedWrites`) that keeps the rows, and once SecantusDB's build is done, still
+under its locks, they are written sorted by key through the cursor's raw calls. The tables end
+up holding the same rows (overwriting writes keep the last value of a key, as before); only the
+order and the cost of writing them change. At scale 10 the two profile indexes' writes took
+4.25 s that way and 1.96 s this way.
+
 How it is put in place (`install()`, only in the embedded server's own process,
-`embedded_process.py`): `Storage.create_index` and `Storage._scan_docs` are wrapped so that,
-during such a build, each blob the scan yields is marked on the build's own thread for
-`light_reads` to read lightly (its first decode, which the build does at once); every other
-decode is the driver's. tests/unit/test_index_build.py compares the index entries, catalog
-options and errors with SecantusDB's own build.
+`embedded_process.py`): `Storage.create_index`, `Storage._scan_docs` and `Storage._cursor` are
+wrapped so that, during such a build, each blob the scan yields is marked on the build's own
+thread for `light_reads` to read lightly (its first decode, which the build does at once), and
+the entries and claims go through `SortedWrites`; every other decode and write is
+SecantusDB's. tests/unit/test_index_build.py compares the index entries, catalog options and
+errors with SecantusDB's own build.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from retail.nosql import light_reads
+from retail.nosql.wiredtiger_packing import pack
 
-_state = threading.local()  # .fields: the fields of the index being built on this thread
+# on the building thread: .fields, the fields of the index being built; .writes, the stand-ins
+# of the tables it writes (table -> SortedWrites)
+_state = threading.local()
+SORTED_TABLES = ("table:secantus_index_entries", "table:secantus_unique_keys")
+
+
+class SortedWrites:
+    """Stands in for a WiredTiger cursor the build only writes through (`reset`, `c[key] =
+    value`): keeps the rows; `flush` writes them in key order through the cursor's raw calls.
+    Anything else the build would ask of the cursor raises, so a SecantusDB that reads these
+    tables during a build fails loudly here instead of reading rows not written yet."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self._rows: list[tuple[Any, Any]] = []
+
+    def reset(self) -> int:
+        return 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._rows.append((key, value))
+
+    def flush(self) -> None:
+        """Write the rows, sorted by their packed key (WiredTiger's byte order; stable, so of
+        two writes of one key the later one is written last and kept, as before)."""
+        rows, self._rows = self._rows, []
+        key_of, value_of = _packer(self._cursor.key_format), _packer(self._cursor.value_format)
+        packed = [(key_of(key), value_of(value)) for key, value in rows]
+        packed.sort(key=operator.itemgetter(0))
+        cursor = self._cursor
+        cursor.reset()
+        set_key, set_value, insert = cursor._set_key, cursor._set_value, cursor.insert
+        for key, value in packed:  # `key` and `value` stay referenced until `insert` returns
+            set_key(key)
+            set_value(value)
+            if insert() != 0:
+                raise KeyError(key)
+        cursor.reset()
+
+
+def _packer(fmt: str) -> Callable[[Any], bytes]:
+    """Packs one row's key or value (a tuple, or one value) as `fmt` says, as the cursor's
+    `set_key`/`set_value` would. When the last column is raw bytes (`u`, written as they are),
+    the columns before it are packed once per distinct value: the entries of one index share
+    their database, collection and index name."""
+    prefixes: dict[tuple[Any, ...], bytes] = {}
+    raw_last = fmt.endswith("u") and not fmt[-2:-1].isdigit()  # `10u` is sized
+
+    def packed(values: Any) -> bytes:
+        values = values if isinstance(values, tuple) else (values,)
+        if not raw_last or type(values[-1]) is not bytes:
+            return pack(fmt, *values)
+        head = values[:-1]
+        prefix = prefixes.get(head)
+        if prefix is None:
+            prefix = prefixes[head] = pack(fmt, *head, b"")
+        return prefix + values[-1]
+
+    return packed
 
 
 def indexed_fields(key_spec: Mapping[str, Any], options: Mapping[str, Any] | None
@@ -61,17 +132,33 @@ def install() -> None:
     original_create_index = storage.Storage.create_index
     original_scan_docs = storage.Storage._scan_docs
 
+    original_cursor = storage.Storage._cursor
+
     def create_index(self: Any, db: str, coll: str, name: str, key_spec: Mapping[str, Any],
                      options: Mapping[str, Any] | None = None) -> bool:
         fields = indexed_fields(key_spec, options)
         if fields is None:
             return original_create_index(self, db, coll, name, key_spec, options)
-        _state.fields = fields
-        try:
-            return original_create_index(self, db, coll, name, key_spec, options)
-        finally:
-            _state.fields = None
-            light_reads.forget_marks()
+        # the rows are written before the locks SecantusDB's build holds are released (both
+        # are re-entrant; this is the order it takes them in)
+        with self._coll_lock(db, coll), self._lock:
+            _state.fields, _state.writes = fields, {}
+            try:
+                created = original_create_index(self, db, coll, name, key_spec, options)
+                for writes in _state.writes.values():
+                    writes.flush()
+                return created
+            finally:
+                _state.fields = _state.writes = None
+                light_reads.forget_marks()
+
+    def _cursor(self: Any, table: str, *, overwrite: bool = True) -> Any:
+        writes = getattr(_state, "writes", None)
+        if writes is None or table not in SORTED_TABLES or not overwrite:
+            return original_cursor(self, table, overwrite=overwrite)
+        if table not in writes:
+            writes[table] = SortedWrites(original_cursor(self, table))
+        return writes[table]
 
     def _scan_docs(self: Any, db: str, coll: str) -> Iterator[tuple[int, bytes, bytes]]:
         fields = getattr(_state, "fields", None)
@@ -86,3 +173,4 @@ def install() -> None:
     create_index.original = original_create_index  # type: ignore[attr-defined]
     storage.Storage.create_index = create_index  # type: ignore[method-assign]
     storage.Storage._scan_docs = _scan_docs  # type: ignore[method-assign]
+    storage.Storage._cursor = _cursor  # type: ignore[method-assign]
