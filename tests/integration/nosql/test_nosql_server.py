@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -223,6 +224,11 @@ def test_servers_started_early_are_kept_until_released(tmp_path: Path) -> None:
             thread.join()  # the background starts
         pids = server.embedded_server_pid(main), server.embedded_server_pid(profiles)
         assert None not in pids and pids[0] != pids[1]
+        # the events server works beside the steps, nicer than the run; the profiles' one not
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        nicer = min(own + server.BACKGROUND_NICENESS, 19)
+        assert os.getpriority(os.PRIO_PROCESS, pids[0]) == nicer > own
+        assert os.getpriority(os.PRIO_PROCESS, pids[1]) == own
         with mongo_database(settings) as db:  # a step: the same server, not a new one
             db.things.insert_one({"_id": 1})
             assert server.embedded_server_pid(main) == pids[0]
