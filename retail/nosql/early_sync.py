@@ -15,7 +15,8 @@ it starts, which reads them (the warehouse is not being written then) and hands 
 thread then runs that pass while Spark and the segmentation models work. One pass reads every
 bucket once: a funnel pass during dbt and a product-view pass after it cost 78.7 s of the
 embedded server at scale 10 against 61.7 s for the one, and during dbt the second core is
-the JVM's and the sync's anyway. The MongoDB step
+the JVM's and the sync's anyway. The embedded server it works on runs nicer than the run
+(`server.started_early`), so this work takes the CPU the steps leave. The MongoDB step
 `take`s the outcome, waiting for the thread when it still runs, and gets the sync's error if it
 failed: the failure is reported by the step that owns the events. It uses the early product
 figures only if gold's current products are still the rows the pass joined; otherwise (and when
