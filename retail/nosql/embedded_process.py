@@ -26,13 +26,14 @@ test_projected_reads.py compare them with the originals): WiredTiger's pure-Pyth
 value packing, which parsed its format string on every call (`wiredtiger_packing`), the
 driver's `Decimal128.from_bid`, which its C decoder calls for every money value of a profile it
 reads (`decimals.install_fast_from_bid`), SecantusDB's `$group` stage, which evaluated every
-field path through its general expression evaluator (`fast_group`), its index builds and
+field path through its general expression evaluator (`fast_group`), and its index builds and
 aggregations, which decoded every document whole to read a few of its fields (`index_build`,
-`projected_reads`, both through `light_reads`), and its index builds' writes, one entry at a
-time wherever its key fell in the B-tree (`index_build` writes them in key order). A sixth saves work only for this platform's
-own writers: an insert whose client marks its documents as canonical BSON stores their bytes as
-sent, without SecantusDB's decode and encode round trip, where its insert reads nothing else of
-them than `_id` (`raw_inserts`; test_raw_inserts.py compares the stored bytes both ways).
+`projected_reads`, both through `light_reads`; `index_build` also writes a build's entries in
+key order, not one at a time wherever its key fell in the B-tree). A sixth saves work only for
+this platform's own writers: an insert whose client marks its documents as canonical BSON
+stores their bytes as sent, without SecantusDB's decode and encode round trip, where its insert
+reads nothing else of them than `_id` (`raw_inserts`; test_raw_inserts.py compares the stored
+bytes both ways).
 """
 
 from __future__ import annotations
