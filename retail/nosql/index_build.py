@@ -75,6 +75,7 @@ class SortedWrites:
         rows, self._rows = self._rows, []
         key_of, value_of = _packer(self._cursor.key_format), _packer(self._cursor.value_format)
         packed = [(key_of(key), value_of(value)) for key, value in rows]
+        del rows  # the build's own row tuples: only the packed rows are needed from here
         packed.sort(key=operator.itemgetter(0))
         cursor = self._cursor
         cursor.reset()
