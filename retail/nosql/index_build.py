@@ -50,7 +50,6 @@ from retail.nosql.wiredtiger_packing import pack
 # on the building thread: .fields, the fields of the index being built; .writes, the stand-ins
 # of the tables it writes (table -> SortedWrites)
 _state = threading.local()
-SORTED_TABLES = ("table:secantus_index_entries", "table:secantus_unique_keys")
 
 
 class SortedWrites:
@@ -133,6 +132,7 @@ def install() -> None:
     original_create_index = storage.Storage.create_index
     original_scan_docs = storage.Storage._scan_docs
     original_cursor = storage.Storage._cursor
+    sorted_tables = (storage._IDX_ENTRIES_TABLE, storage._UNIQ_TABLE)  # the entries, the claims
 
     def create_index(self: Any, db: str, coll: str, name: str, key_spec: Mapping[str, Any],
                      options: Mapping[str, Any] | None = None) -> bool:
@@ -154,7 +154,7 @@ def install() -> None:
 
     def _cursor(self: Any, table: str, *, overwrite: bool = True) -> Any:
         writes = getattr(_state, "writes", None)
-        if writes is None or table not in SORTED_TABLES or not overwrite:
+        if writes is None or table not in sorted_tables or not overwrite:
             return original_cursor(self, table, overwrite=overwrite)
         if table not in writes:
             writes[table] = SortedWrites(original_cursor(self, table))
