@@ -48,9 +48,21 @@ def _headlines(summary: RunSummary) -> list[str]:
     return lines
 
 
+def _unchanged_batch(summary: RunSummary) -> str | None:
+    """The run's batch when its ingest found it unchanged (bronze's metadata), else None."""
+    for key, values in summary.materializations.items():
+        if key.startswith("bronze/") and values.get("batch_unchanged"):
+            return str(values.get("batch_id"))
+    return None
+
+
 def print_summary(summary: RunSummary, settings: Settings, console: Console | None = None) -> None:
     console = console or Console()
     console.print(_steps_table(summary))
+    unchanged = _unchanged_batch(summary)
+    if unchanged:
+        console.print(f"Bronze: batch {unchanged!r} is unchanged since its last load (the same "
+                      "files): not loaded again, every later step ran; `--force` loads it again")
     for step in summary.steps:
         if step.error:
             console.print(f"[red]{step_label(step.step)} failed:[/] {step.error}")

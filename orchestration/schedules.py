@@ -16,7 +16,9 @@ from orchestration.resources import RetailResource
     description=(
         "Every day at 06:00 UTC, runs the whole pipeline (ingest, dbt, Spark, MongoDB, Power BI "
         "exports) on the newest complete extract in the landing folder (RETAIL_RAW_DIR); skips "
-        "the day when there is none. Stopped by default: turn it on in Automation."
+        "the day when there is none. An extract whose files are unchanged since its last load "
+        "is not loaded again (bronze and MongoDB's events stay as they are); the later steps "
+        "run. Stopped by default: turn it on in Automation."
     ),
 )
 def daily_refresh(context: dg.ScheduleEvaluationContext, retail: RetailResource):

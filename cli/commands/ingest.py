@@ -14,9 +14,11 @@ HELP = "load one raw extract (CSV + JSONL folder) into bronze.* of the warehouse
 DESCRIPTION = """\
 Load the extract in --raw DIR into the bronze tables of $RETAIL_DUCKDB_PATH, every column as
 text exactly as in the files, in one transaction: all files or none. The batch id (default:
-the folder's name) tags every row; ingesting the same batch again replaces its rows, other
-batches accumulate. Batches are ordered by when each batch id was first ingested here, never by
-the spelling of their ids.
+the folder's name) tags every row; ingesting the same batch again replaces its rows (a
+correction), other batches accumulate. A batch ingested again from files with the same contents
+as its last load is not loaded again (the warehouse stays as it is); --force loads it anyway.
+Batches are ordered by when each batch id was first ingested here, never by the spelling of
+their ids.
 
 A warehouse holds one source system's history. A generated extract's source is its generator
 seed; any other extract's is --source NAME (default "extract"). A batch from another source is
@@ -27,8 +29,8 @@ load has succeeded).
 Warnings (a required file with a header only, an order dated in the future) are printed on
 stderr after the table; they do not stop the load.
 
-Exit codes: 0 loaded, 2 bad input (the message names the file, line and problem; nothing was
-written), 3 the warehouse is in use by another process.
+Exit codes: 0 loaded (or unchanged), 2 bad input (the message names the file, line and
+problem; nothing was written), 3 the warehouse is in use by another process.
 """
 
 
@@ -57,6 +59,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start a new warehouse for this extract, replacing $RETAIL_DUCKDB_PATH",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="load the batch even when its files are unchanged since its last load",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,7 +74,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from retail.ingest import ingest_extract
 
     result = ingest_extract(
-        args.raw, settings.duckdb_path, args.batch_id, source=args.source, new=args.new
+        args.raw, settings.duckdb_path, args.batch_id, source=args.source, new=args.new,
+        force=args.force,
     )
 
     table = Table(
@@ -83,6 +91,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     table.caption = (
         f"{result.total_rows:,} rows, {megabytes:,.1f} MB in {result.seconds:.1f} s "
         f"-> {settings.duckdb_path}"
+    ) if not result.unchanged else (
+        f"{result.total_rows:,} rows, as loaded before; {megabytes:,.1f} MB compared in "
+        f"{result.seconds:.1f} s, nothing written to {settings.duckdb_path}"
     )
     console = Console()
     if result.note:

@@ -21,6 +21,7 @@ Materialize every asset in this process, through the same Dagster definitions th
   retail run --scale 0.1 --seed 7  generate another extract
   retail run --raw DIR             use an existing extract folder
   retail run --raw DIR --new       ... in a new warehouse (replacing $RETAIL_DUCKDB_PATH)
+  retail run --raw DIR --force     ... loading the batch even if its files are unchanged
 
 A warehouse holds one source system's history of batches (see `retail ingest --help`): an
 extract from another source than the warehouse's is refused before the run starts (exit 2),
@@ -40,6 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help='source system of a non-generated extract (default "extract")')
     parser.add_argument("--new", action="store_true",
                         help="start a new warehouse for this extract")
+    parser.add_argument("--force", action="store_true",
+                        help="load the batch even when its files are unchanged since its last "
+                        "load (otherwise it is not loaded again; every later step still runs)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,6 +84,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             seed=args.seed if args.seed is not None else 42,
             new=args.new,
             source=args.source,
+            force=args.force,
         )
         summary = run_pipeline(run_config, settings)
     finally:

@@ -23,6 +23,8 @@ BRONZE_OP = "bronze_ingest"
 class BronzeIngestConfig(dg.Config):
     new: bool = Field(False, description="Start a new warehouse for this extract.")
     source: str = Field("", description='Source system of a non-generated extract ("extract").')
+    force: bool = Field(False, description="Load the batch even when its files are unchanged "
+                        "since its last load (otherwise such a batch is not loaded again).")
 
 
 @dg.multi_asset(
@@ -57,11 +59,16 @@ def bronze_ingest(
         progress=False,
         source=config.source or None,
         new=config.new,
+        force=config.force,
     )
     seconds = round(time.perf_counter() - started, 3)
-    if result.note:
-        context.log.warning(result.note)
-    context.log.info(f"ingested batch {result.batch_id}: {result.total_rows} rows in {seconds} s")
+    if result.unchanged:
+        context.log.info(result.note)
+    else:
+        if result.note:
+            context.log.warning(result.note)
+        context.log.info(f"ingested batch {result.batch_id}: {result.total_rows} rows in "
+                         f"{seconds} s")
     for warning in result.warnings:
         context.log.warning(str(warning))
     with connect(settings.duckdb_path, read_only=True) as con:
@@ -72,6 +79,7 @@ def bronze_ingest(
                 "batch_seq": result.batch_seq,
                 "source": result.source,
                 "batch_rows": result.rows.get(table, 0),
+                "batch_unchanged": result.unchanged,  # not loaded again: same files as last time
                 "source_file": result.files.get(table) or "(absent: optional file)",
                 "duration_seconds": dg.MetadataValue.float(seconds),
                 "bytes_read": result.bytes_read,

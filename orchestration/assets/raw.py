@@ -35,18 +35,20 @@ def raw_run_config(
     *,
     new: bool = False,
     source: str | None = None,
+    force: bool = False,
 ) -> dict:
     """Run config choosing the extract of a run (for `retail run`, the sensor, the schedule).
 
-    `new` and `source` go to the bronze ingest (see retail/ingest/source.py): start a new
-    warehouse for this extract, the source system of a non-generated extract.
+    `new`, `source` and `force` go to the bronze ingest (see retail/ingest/source.py and
+    load.py): start a new warehouse for this extract, the source system of a non-generated
+    extract, load the batch even when its files are unchanged since its last load.
     """
     config = {"path": str(path) if path else "", "scale": scale, "seed": seed}
     ops: dict[str, Any] = {RAW_OP: {"config": config}}
-    if new or source:
+    if new or source or force:
         from orchestration.assets.bronze import BRONZE_OP
 
-        ops[BRONZE_OP] = {"config": {"new": new, "source": source or ""}}
+        ops[BRONZE_OP] = {"config": {"new": new, "source": source or "", "force": force}}
     return {"ops": ops}
 
 

@@ -5,7 +5,9 @@ of their ids ("batch-10" sorts before "batch-9"). The register gives each new ba
 sequence number (1, 2, ...); a batch ingested again keeps its number, so a corrected re-ingest
 keeps its place in time. Every bronze row carries its batch's number as `_batch_seq`, and the
 incremental models compare batches by it. The register row is written in the same transaction
-as the batch's rows, so the two never disagree.
+as the batch's rows, so the two never disagree. It also keeps the digest of the files the batch
+was last loaded from (`files_digest`, fingerprint.py): a batch ingested again from the same
+files is not loaded again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from retail.warehouse import schema_tables
+from retail.warehouse import schema_tables, table_columns
 
 REGISTRY = "bronze._batches"
 
@@ -29,6 +31,7 @@ REGISTRY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ingested_at", "TIMESTAMPTZ"),
     ("total_rows", "BIGINT"),
     ("table_rows", "MAP(VARCHAR, BIGINT)"),
+    ("files_digest", "VARCHAR"),  # NULL for a batch loaded before digests were kept
 )
 
 
@@ -41,6 +44,17 @@ class BatchRecord:
     source: str
 
 
+@dataclass(frozen=True)
+class LastLoad:
+    """What the register says of a batch's last load: enough to report it without loading."""
+
+    batch_seq: int
+    source: str
+    ingested_at: str  # ISO 8601, UTC
+    files_digest: str | None
+    table_rows: dict[str, int]
+
+
 def has_registry(con: duckdb.DuckDBPyConnection) -> bool:
     return "_batches" in schema_tables(con, "bronze")
 
@@ -49,6 +63,11 @@ def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists bronze")
     body = ", ".join(f"{name} {kind}" for name, kind in REGISTRY_COLUMNS)
     con.execute(f"create table if not exists {REGISTRY} ({body}, primary key (batch_id))")
+    # a register written before a column existed gets it (NULL for its batches)
+    present = {name for name, _ in table_columns(con, "bronze", "_batches")}
+    for name, kind in REGISTRY_COLUMNS:
+        if name not in present:
+            con.execute(f"alter table {REGISTRY} add column {name} {kind}")
 
 
 def registered(con: duckdb.DuckDBPyConnection) -> list[BatchRecord]:
@@ -72,6 +91,23 @@ def sequence_for(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     return int(last) + 1
 
 
+def last_load(con: duckdb.DuckDBPyConnection, batch_id: str) -> LastLoad | None:
+    """The batch's last load as registered, or None for a batch this warehouse does not hold."""
+    if not has_registry(con):
+        return None
+    present = {name for name, _ in table_columns(con, "bronze", "_batches")}
+    digest = "files_digest" if "files_digest" in present else "null"  # an older register
+    rows = con.execute(
+        f"select batch_seq, source, strftime(ingested_at at time zone 'UTC', "
+        f"'%Y-%m-%d %H:%M:%S UTC'), {digest}, table_rows from {REGISTRY} where batch_id = ?",
+        [batch_id],
+    ).fetchall()
+    if not rows:
+        return None
+    seq, source, at, files, table_rows = rows[0]
+    return LastLoad(int(seq), source, at, files, {k: int(v) for k, v in (table_rows or {}).items()})
+
+
 def record_batch(
     con: duckdb.DuckDBPyConnection,
     batch_id: str,
@@ -79,15 +115,18 @@ def record_batch(
     source: str,
     raw_dir: Path,
     rows: dict[str, int],
+    files_digest: str | None = None,
 ) -> None:
     """Insert or update the batch's register row (first_ingested_at is kept on re-ingest)."""
     con.execute(
         f"""
-        insert into {REGISTRY} values (?, ?, ?, ?, now(), now(), ?, map(?::varchar[], ?::bigint[]))
+        insert into {REGISTRY} (batch_id, batch_seq, source, raw_dir, first_ingested_at,
+            ingested_at, total_rows, table_rows, files_digest)
+        values (?, ?, ?, ?, now(), now(), ?, map(?::varchar[], ?::bigint[]), ?)
         on conflict (batch_id) do update set
             source = excluded.source, raw_dir = excluded.raw_dir,
             ingested_at = excluded.ingested_at, total_rows = excluded.total_rows,
-            table_rows = excluded.table_rows
+            table_rows = excluded.table_rows, files_digest = excluded.files_digest
         """,
         [
             batch_id,
@@ -97,5 +136,6 @@ def record_batch(
             sum(rows.values()),
             list(rows),
             list(rows.values()),
+            files_digest,
         ],
     )

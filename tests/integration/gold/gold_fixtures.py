@@ -85,10 +85,11 @@ def build(settings: Settings, target: Path, args: Sequence[str] = ("build",)) ->
     run_dbt(list(args), settings, target_path=target)
 
 
-def ingest_all(settings: Settings, extracts: Sequence[Path]) -> None:
-    """Ingest the extracts, in order, into the warehouse of `settings`."""
+def ingest_all(settings: Settings, extracts: Sequence[Path], *, force: bool = False) -> None:
+    """Ingest the extracts, in order, into the warehouse of `settings` (`force`: load a batch
+    again even when its files are unchanged)."""
     for extract in extracts:
-        ingest_extract(extract, settings.duckdb_path)
+        ingest_extract(extract, settings.duckdb_path, force=force)
 
 
 def copy_extract(source: Path, out: Path) -> Path:

@@ -18,7 +18,7 @@ def test_rerunning_ingest_and_build_changes_no_gold_table(
     before = gold_checksums(settings.duckdb_path)
     assert before["fct_sales"][0] > 0
 
-    ingest_all(settings, [built_warehouse.extract.path])
+    ingest_all(settings, [built_warehouse.extract.path], force=True)  # the same files again
     build(settings, tmp_path / "target")
 
     assert gold_checksums(settings.duckdb_path) == before

@@ -44,15 +44,21 @@ def test_an_earlier_web_events_table_keeps_its_rows_and_fields(tmp_path: Path) -
     db = tmp_path / "wh.duckdb"
     _old_warehouse(db)
     with duckdb.connect(str(db)) as con:  # the earlier version's register, so the batch joins
-        from retail.ingest import batches
-
-        batches.ensure_registry(con)
+        con.execute(  # as that version wrote it: no files_digest yet
+            "create table bronze._batches (batch_id varchar, batch_seq bigint, source varchar, "
+            "raw_dir varchar, first_ingested_at timestamptz, ingested_at timestamptz, "
+            "total_rows bigint, table_rows map(varchar, bigint), primary key (batch_id))"
+        )
         con.execute(
             "insert into bronze._batches values ('old', 1, 'extract', '/x', now(), now(), 2, "
             "map(['web_events'], [2]))"
         )
     extract = write_extract(tmp_path / "batch-a", GOOD_EXTRACT)
     ingest_extract(extract, db, source="extract")
+    with duckdb.connect(str(db), read_only=True) as con:  # the register gained the column
+        digests = dict(con.execute(
+            "select batch_id, files_digest from bronze._batches").fetchall())
+    assert digests["old"] is None and digests["batch-a"].startswith("sha256:")
     columns = ["event_id", "customer_id", "_raw_line", "_source_row"]
     old = bronze_rows(db, "web_events", columns, "old")
     assert old == [("old-1", "7", OLD_LINES[0], 1), (None, None, OLD_LINES[1], 2)]

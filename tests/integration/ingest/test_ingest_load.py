@@ -122,8 +122,10 @@ def test_batch_defaults_to_folder_name_and_one_timestamp(extract_dir: Path, ware
 def test_reingesting_a_batch_replaces_it(extract_dir: Path, warehouse: Path):
     ingest_extract(extract_dir, warehouse)
     first = snapshot(warehouse)
-    ingest_extract(extract_dir, warehouse)
+    again = ingest_extract(extract_dir, warehouse, force=True)  # unchanged files, loaded anyway
     second = snapshot(warehouse)
+    assert not again.unchanged
+    assert second["bronze.crm_cust_info"] != first["bronze.crm_cust_info"]  # a new load time
 
     def without_timestamps(snap: dict[str, list]) -> dict[str, list]:
         return {

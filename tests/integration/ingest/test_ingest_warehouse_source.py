@@ -71,6 +71,8 @@ def test_batches_are_ordered_by_first_ingestion_not_by_name(tmp_path: Path, ware
         (first_9,) = con.execute(
             "select first_ingested_at from bronze._batches where batch_id = 'batch-9'"
         ).fetchone()
+    cust = nine / "source_crm" / "cust_info.csv"
+    cust.write_text(cust.read_text().replace(" Jon ", " Jan "))  # a correction
     again = ingest_extract(nine, warehouse)  # a corrected re-ingest keeps its place in time
 
     assert again.batch_seq == 1

@@ -5,7 +5,9 @@
    bad dates, a multi-line quoted field, no web events) replaces the demo;
 3. `retail run --raw week-10`: a later delivery whose name sorts before `week-9`, with web
    events, a corrected line and the customer week-9 did not know;
-4. `retail run --raw week-10` again, corrected: fewer events, another correction.
+4. `retail run --raw week-10` again, corrected: fewer events, another correction;
+5. the same again, unchanged (a scheduled re-run): the batch is not loaded again, MongoDB's
+   events are left as they are, and every later step runs on the same data.
 
 After each step: the run is green; every bronze row is kept or rejected, per table; gold equals
 `expected_gold` computed from the files the user meant to be in the warehouse; MongoDB holds
@@ -25,15 +27,36 @@ import user_extract as ux
 from retail.ingest.layout import LAYOUT
 
 
-def _run(args: list[str], capsys: pytest.CaptureFixture, settings) -> str:
-    """One `retail run`, which must succeed; returns what it printed on stderr."""
+def _run(args: list[str], capsys: pytest.CaptureFixture, settings) -> tuple[str, str]:
+    """One `retail run`, which must succeed; returns what it printed on stdout (the summary)
+    and on stderr (the progress)."""
     from cli.main import main
 
     code = main(["run", *args], settings)
     out = capsys.readouterr()
     assert code == 0, out.out[-4000:] + out.err[-4000:]
     assert "succeeded" in out.out
-    return out.err
+    return out.out, out.err
+
+
+def _loads(settings) -> list[tuple]:
+    """The register's batches and every bronze load (batch, load time, rows) of two tables."""
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return [*con.execute("select batch_id, batch_seq, ingested_at, files_digest "
+                             "from bronze._batches order by all").fetchall(),
+                *con.execute("select _batch_id, _ingested_at, count(*) from "
+                             "bronze.crm_sales_details group by all order by all").fetchall(),
+                *con.execute("select _batch_id, _ingested_at, count(*) from "
+                             "bronze._web_event_lines group by all order by all").fetchall()]
+
+
+def _events_identity(settings) -> tuple:
+    """`events` as a collection (its uuid changes when it is dropped) and its load ledger."""
+    from retail.nosql import mongo_database
+
+    with mongo_database(settings) as db:
+        info = next(iter(db.list_collections(filter={"name": "events"})))
+        return info["info"].get("uuid"), db["load_ledger"].find_one({"_id": "events"})
 
 
 def _assert_every_row_accounted_for(con: duckdb.DuckDBPyConnection) -> None:
@@ -120,7 +143,7 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
 
         # 2. the user's own export replaces the demo
         week_9 = ux.week_9()
-        progress = _run(["--raw", str(week_9.write(deliveries))], capsys, settings)
+        _, progress = _run(["--raw", str(week_9.write(deliveries))], capsys, settings)
         assert "holds generated data only: this extract starts a new warehouse" in progress
         _assert_stores_agree(settings, ux.expected_gold([week_9]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
@@ -135,7 +158,7 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
 
         # 3. a later delivery whose name sorts first
         week_10 = ux.week_10()
-        progress = _run(["--raw", str(week_10.write(deliveries))], capsys, settings)
+        _, progress = _run(["--raw", str(week_10.write(deliveries))], capsys, settings)
         assert "starts a new warehouse" not in progress
         _assert_stores_agree(settings, ux.expected_gold([week_9, week_10]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
@@ -153,3 +176,11 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
         corrected.sales = [line for line in corrected.sales if line[0] != "SO70011"]
         _run(["--raw", str(corrected.write(deliveries))], capsys, settings)
         _assert_stores_agree(settings, ux.expected_gold([week_9, corrected]))
+        loads, events = _loads(settings), _events_identity(settings)
+
+        # 5. the same delivery again, unchanged: nothing is loaded again, nothing reloaded
+        summary, _ = _run(["--raw", str(deliveries / "week-10")], capsys, settings)
+        assert "Bronze: batch 'week-10' is unchanged since its last load" in summary
+        _assert_stores_agree(settings, ux.expected_gold([week_9, corrected]))
+        assert _loads(settings) == loads  # bronze's rows and register: as they were
+        assert _events_identity(settings) == events  # `events` neither dropped nor reloaded
