@@ -8,6 +8,9 @@
 4. `retail run --raw week-10` again, corrected: fewer events, another correction;
 5. the same again, unchanged (a scheduled re-run): the batch is not loaded again, MongoDB's
    events are left as they are, and every later step runs on the same data.
+6. `retail ingest --raw week-11`, a new delivery loaded on its own, then `retail run --raw
+   week-11`: the run finds the batch unchanged (not loaded twice), and builds it all the same:
+   dbt, MongoDB and the exports catch up with what bronze holds.
 
 After each step: the run is green; every bronze row is kept or rejected, per table; gold equals
 `expected_gold` computed from the files the user meant to be in the warehouse; MongoDB holds
@@ -184,3 +187,18 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
         _assert_stores_agree(settings, ux.expected_gold([week_9, corrected]))
         assert _loads(settings) == loads  # bronze's rows and register: as they were
         assert _events_identity(settings) == events  # `events` neither dropped nor reloaded
+
+        # 6. a new delivery ingested on its own, then run: built, though not loaded again
+        week_11 = ux.week_11()
+        folder = week_11.write(deliveries)
+        from cli.main import main
+
+        assert main(["ingest", "--raw", str(folder)], settings) == 0
+        capsys.readouterr()
+        loads = _loads(settings)
+        summary, _ = _run(["--raw", str(folder)], capsys, settings)
+        assert "Bronze: batch 'week-11' is unchanged since its last load" in summary
+        assert _loads(settings) == loads  # the ingest's load, not a second one
+        expected = ux.expected_gold([week_9, corrected, week_11])
+        assert expected.web_events == ux.expected_gold([week_9, corrected]).web_events + 2
+        _assert_stores_agree(settings, expected)  # gold, MongoDB and exports hold week-11

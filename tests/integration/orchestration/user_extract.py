@@ -91,6 +91,10 @@ WEEK_10_SALES = [
     sale("SO70010", "HL-U509-R", "11999", "20251111", "4", "35"),
     sale("SO70011", "BK-M82S-44", "11002", "20251112", "1", "3400"),
 ]
+#: The third delivery: one new order.
+WEEK_11_SALES = [
+    sale("SO70012", "HL-U509-R", "11003", "20251118", "3", "35"),
+]
 WEEK_9_RETURNS = [
     ("SO70001", "HL-U509-R", "2025-11-20", "1", "Damaged,\nbox crushed"),
 ]
@@ -115,6 +119,10 @@ WEEK_10_EVENTS = [
     _event(8, "S2", None, "product_view", product="HL-U509-R"),
     _event(9, "S3", 11002, "product_view", product="BK-M82S-44"),
     _event(10, "S3", 11002, "payment_attempt", payment="failed"),
+]
+WEEK_11_EVENTS = [
+    _event(21, "S5", 11003, "product_view", product="HL-U509-R"),
+    _event(22, "S5", 11003, "purchase", order="SO70012"),
 ]
 #: lines of events.jsonl that silver and MongoDB must reject, each for its own reason
 BAD_EVENT_LINES = [
@@ -178,6 +186,12 @@ def week_10(events: list[dict] | None = None) -> Batch:
     return Batch("week-10", customers=[*CUSTOMERS, LATE_CUSTOMER], sales=list(WEEK_10_SALES),
                  events=list(WEEK_10_EVENTS if events is None else events),
                  bad_event_lines=list(BAD_EVENT_LINES))
+
+
+def week_11() -> Batch:
+    """A third delivery: one new order, bought online in a new session."""
+    return Batch("week-11", customers=[*CUSTOMERS, LATE_CUSTOMER], sales=list(WEEK_11_SALES),
+                 events=list(WEEK_11_EVENTS))
 
 
 @dataclass(frozen=True)
