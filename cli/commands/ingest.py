@@ -96,9 +96,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"{result.seconds:.1f} s, nothing written to {settings.duckdb_path}"
     )
     console = Console()
-    if result.note:
-        console.print(f"[bold]{escape(result.note)}[/bold]", soft_wrap=True)
+    note = f"[bold]{escape(result.note)}[/bold]" if result.note else None
+    if note and not result.unchanged:  # what happened to the warehouse, then its batch
+        console.print(note, soft_wrap=True)
     console.print(table)
+    if note and result.unchanged:  # the table is the last load's: the summary says so last
+        console.print(note, soft_wrap=True)
     warn = Console(stderr=True, highlight=False)
     for warning in result.warnings:  # loaded anyway: one quiet line each, on stderr
         warn.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", soft_wrap=True)

@@ -59,3 +59,24 @@ def test_locked_warehouse_exits_3_and_is_left_alone(extract_dir: Path, warehouse
     assert done.returncode == 3
     assert "in use by another process" in done.stderr
     assert batches == [("batch-a",)]
+
+
+def test_an_unchanged_batch_is_reported_last_and_force_loads_it(extract_dir: Path,
+                                                                warehouse: Path):
+    assert _retail("--raw", str(extract_dir), db=warehouse).returncode == 0
+    before = snapshot(warehouse)
+
+    again = _retail("--raw", str(extract_dir), db=warehouse)
+
+    assert again.returncode == 0, again.stderr
+    assert snapshot(warehouse) == before
+    last = again.stdout.strip().splitlines()[-1]  # the summary, after the table
+    assert last.startswith("batch 'batch-a' is unchanged since its ingest at ")
+    assert last.endswith("nothing loaded; --force loads it again")
+    assert "as loaded before" in again.stdout and "nothing" in again.stdout
+
+    forced = _retail("--raw", str(extract_dir), "--force", db=warehouse)
+
+    assert forced.returncode == 0, forced.stderr
+    assert "is unchanged since" not in forced.stdout
+    assert snapshot(warehouse) != before  # loaded again: new load times
