@@ -15,10 +15,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.kpis import headline_metadata
-from orchestration.metadata import relation_exists, table_metadata
+from orchestration.metadata import table_metadata
 from retail.dbt import dbt_vars
 from retail.settings import Settings
-from retail.warehouse import connect
+from retail.warehouse import catalog_columns, connect
 
 BUILD_ARGS = ["build", "--exclude", "resource_type:unit_test"]
 
@@ -42,16 +42,18 @@ def _enrich(
     """Add warehouse metadata to each model's Output: `duration_seconds` is the model's own
     time; `timing` the step's whole `dbt build` (see `build_timing`)."""
     with connect(settings.duckdb_path, read_only=True) as con:
+        catalog = catalog_columns(con)  # the models dbt left, and their columns
         for event in events:
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
                 schema, name = key.path[0], key.path[-1]
-                if relation_exists(con, schema, name):
+                columns = catalog.get((schema, name))
+                if columns is not None:
                     own = model_seconds(event)
                     times = {name: dg.MetadataValue.float(value) for name, value in timing.items()}
                     if own is not None:
                         times["duration_seconds"] = dg.MetadataValue.float(own)
-                    extra = {**table_metadata(con, schema, name),
+                    extra = {**table_metadata(con, schema, name, columns=columns),
                              **headline_metadata(con, name, context.log), **times}
                     event = event.with_metadata({**event.metadata, **extra})
             yield event

@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from retail.warehouse import schema_tables, table_columns
+from retail.warehouse import table_columns
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
@@ -73,15 +73,13 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join(lines)
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return name in schema_tables(con, schema)
-
-
 def table_metadata(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, preview_rows: int = PREVIEW_ROWS
+    con: duckdb.DuckDBPyConnection, schema: str, name: str, preview_rows: int = PREVIEW_ROWS,
+    columns: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """Row count, column schema and the first rows of `schema.name` as Dagster metadata."""
-    columns = table_columns(con, schema, name)
+    """Row count, column schema and the first rows of `schema.name` as Dagster metadata
+    (`columns`: its (name, type) columns when the caller has read them already)."""
+    columns = table_columns(con, schema, name) if columns is None else columns
     relation = f'"{schema}"."{name}"'
     ((count,),) = con.execute(f"select count(*) from {relation}").fetchall()
     preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").fetchall()

@@ -68,6 +68,18 @@ def table_columns(
     ).fetchall()
 
 
+def catalog_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """`table_columns` of every table and view, by (schema, name), in one catalog query (one
+    per relation costs ~4 ms each: a dbt step's 40 models took 0.17 s)."""
+    columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, name, kind in con.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "order by table_schema, table_name, ordinal_position"
+    ).fetchall():
+        columns.setdefault((schema, table), []).append((name, kind))
+    return columns
+
+
 def ensure_free(path: Path) -> None:
     """Raise WarehouseLockedError when another process holds `path` (read or write).
 

@@ -76,11 +76,21 @@ def test_exports_hold_every_gold_table_with_its_rows(run) -> None:
 
 
 def test_materializations_carry_counts_schema_preview_and_headlines(run) -> None:
-    summary, _, extract = run
+    summary, settings, extract = run
     truth = extract.manifest["truth"]
     sales = summary.materializations["gold/fct_sales"]
     assert sales["dagster/row_count"] == truth["order_lines"]
-    assert "order_number" in [c.name for c in sales["dagster/column_schema"].columns]
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        models = con.execute(  # every relation dbt builds, with its columns in table order
+            "select table_schema, table_name, list((column_name, data_type) order by "
+            "ordinal_position) from information_schema.columns "
+            "where table_schema in ('silver', 'gold') group by all").fetchall()
+    for schema, name, columns in models:
+        described = summary.materializations[f"{schema}/{name}"]
+        assert described["dagster/table_name"] == f"{schema}.{name}"
+        assert [(c.name, c.type) for c in described["dagster/column_schema"].columns] == [
+            tuple(column.values()) if isinstance(column, dict) else tuple(column)
+            for column in columns], name
     assert sales["preview"].startswith("| ")
     assert sales["revenue"] == pytest.approx(truth["revenue"])
     assert sales["orders"] == truth["orders"]
