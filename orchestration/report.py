@@ -71,7 +71,9 @@ def print_summary(summary: RunSummary, settings: Settings, console: Console | No
     passed = sum(c.passed for c in summary.checks)
     failed = [c for c in summary.checks if c.failed]
     skipped = [c for c in summary.checks if c.skipped]
-    console.print(f"Checks: {passed} passed, {len(failed)} failed, {len(skipped)} skipped")
+    warned = sum(c.severity != "ERROR" for c in failed)  # a WARN check that failed: a finding
+    console.print(f"Checks: {passed} passed, {len(failed) - warned} failed, {warned} warned, "
+                  f"{len(skipped)} skipped")
     for check in failed:
         colour = "red" if check.severity == "ERROR" else "yellow"
         console.print(f"  [{colour}]{check.severity.lower()}[/] {check.check}")
