@@ -33,7 +33,9 @@ key order, not one at a time wherever its key fell in the B-tree). A sixth saves
 this platform's own writers: an insert whose client marks its documents as canonical BSON
 stores their bytes as sent, without SecantusDB's decode and encode round trip, where its insert
 reads nothing else of them than `_id` (`raw_inserts`; test_raw_inserts.py compares the stored
-bytes both ways).
+bytes both ways). A seventh counts a whole collection by its rows' keys instead of copying out
+every document (`fast_count`, test_fast_count.py): the load ledger checks `events` and the
+profiles by their counts on every run.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def serve(folder: Path) -> int:
     from secantus import SecantusDBServer
 
     from retail.nosql import (
+        fast_count,
         fast_group,
         index_build,
         projected_reads,
@@ -78,6 +81,7 @@ def serve(folder: Path) -> int:
     index_build.install()
     projected_reads.install()
     raw_inserts.install()
+    fast_count.install()
     server = None
     try:
         server = SecantusDBServer(
