@@ -76,8 +76,8 @@ def built_warehouse(
 def secantus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A standalone SecantusDB server (no oplog, no test commands) in this process, on a free
     loopback port (`server.address`), one per test module: the tests of the embedded server's
-    patches (test_projected_reads.py, test_raw_inserts.py) install one and compare with
-    SecantusDB's own functions."""
+    patches (test_projected_reads.py, test_raw_inserts.py, test_fast_count.py) install one and
+    compare with SecantusDB's own functions."""
     from secantus import SecantusDBServer
 
     server = SecantusDBServer(host="127.0.0.1", port=0,
@@ -88,3 +88,16 @@ def secantus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def secantus_client(secantus_server: Any) -> Iterator[Any]:
+    """A pymongo client of `secantus_server` (a direct connection), closed with the module."""
+    from pymongo import MongoClient
+
+    host, port = secantus_server.address
+    client: MongoClient = MongoClient(host, port, directConnection=True)
+    try:
+        yield client
+    finally:
+        client.close()

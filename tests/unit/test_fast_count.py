@@ -12,7 +12,6 @@ fails the tests; a filtered count must not take it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,15 +24,10 @@ NAMESPACES = [(db, coll) for db in ("retail", "retail2", "retai", "r")
 
 
 @pytest.fixture(scope="module")
-def client(secantus_server: Any) -> Iterator[MongoClient]:
+def client(secantus_client: MongoClient) -> MongoClient:
     fast_count.install()
     fast_count.install()  # idempotent
-    host, port = secantus_server.address
-    client: MongoClient = MongoClient(host, port, directConnection=True)
-    try:
-        yield client
-    finally:
-        client.close()
+    return secantus_client
 
 
 @pytest.fixture

@@ -192,15 +192,10 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def served(secantus_server: SecantusDBServer) -> Iterator[Server]:
+def served(secantus_server: SecantusDBServer, secantus_client: MongoClient) -> Server:
     raw_inserts.install()
     raw_inserts.install()  # idempotent
-    host, port = secantus_server.address
-    client: MongoClient = MongoClient(host, port, directConnection=True)
-    try:
-        yield Server(secantus_server, client)
-    finally:
-        client.close()
+    return Server(secantus_server, secantus_client)
 
 
 @pytest.fixture
