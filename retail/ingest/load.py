@@ -105,7 +105,9 @@ def ingest_extract(
             last = batches.last_load(con, batch_id) if verdict is Verdict.APPEND else None
             if (not force and last is not None and last.source == label
                     and last.files_digest == digest.result()):
-                return _unchanged(raw_dir, duckdb_path, batch_id, plan, last, started)
+                # the same warnings as its load gave (the batch's rows are the same)
+                warnings = tuple(batch_warnings(con, plan, batch_id, last.table_rows))
+                return _unchanged(raw_dir, duckdb_path, batch_id, plan, last, warnings, started)
             if verdict is Verdict.APPEND:
                 rows, batch_seq = _load_batch(con, plan, batch_id, raw_dir, label, progress,
                                               digest)
@@ -150,7 +152,8 @@ def _files(plan: list[PlannedFile]) -> dict[str, str | None]:
 
 
 def _unchanged(raw_dir: Path, duckdb_path: Path, batch_id: str, plan: list[PlannedFile],
-               last: batches.LastLoad, started: float) -> IngestResult:
+               last: batches.LastLoad, warnings: tuple[IngestWarning, ...], started: float
+               ) -> IngestResult:
     """The result of ingesting a batch again from the files of its last load: nothing loaded."""
     return IngestResult(
         batch_id=batch_id,
@@ -160,6 +163,7 @@ def _unchanged(raw_dir: Path, duckdb_path: Path, batch_id: str, plan: list[Plann
         files=_files(plan),
         bytes_read=sum(planned.size for planned in plan),  # read for the digest
         seconds=time.perf_counter() - started,
+        warnings=warnings,
         source=last.source,
         batch_seq=last.batch_seq,
         note=(f"batch {batch_id!r} is unchanged since its ingest at {last.ingested_at} (same "

@@ -267,6 +267,13 @@ def test_header_only_file_and_future_order_date_warn(extract: Path, tmp_path: Pa
     assert "warning" not in done.stdout  # the table stays clean
     assert len(bronze_rows(db, "crm_sales_details", ["sls_ord_num"])) == len(rows) - 1
 
+    again = _retail_ingest(extract, db)  # unchanged: not loaded again, the same warnings
+
+    assert again.returncode == 0, again.stderr
+    assert "is unchanged since its ingest" in again.stdout
+    assert [line for line in again.stderr.splitlines() if line.startswith("warning:")] == (
+        warnings)
+
 
 def test_generated_extract_loads_without_warnings(extract: Path, tmp_path: Path):
     result = ingest_extract(extract, tmp_path / "w.duckdb", progress=False)
