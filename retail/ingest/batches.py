@@ -95,17 +95,17 @@ def last_load(con: duckdb.DuckDBPyConnection, batch_id: str) -> LastLoad | None:
     """The batch's last load as registered, or None for a batch this warehouse does not hold."""
     if not has_registry(con):
         return None
-    present = {name for name, _ in table_columns(con, "bronze", "_batches")}
-    digest = "files_digest" if "files_digest" in present else "null"  # an older register
-    rows = con.execute(
-        f"select batch_seq, source, strftime(ingested_at at time zone 'UTC', "
-        f"'%Y-%m-%d %H:%M:%S UTC'), {digest}, table_rows from {REGISTRY} where batch_id = ?",
-        [batch_id],
-    ).fetchall()
+    cursor = con.execute(
+        f"select *, strftime(ingested_at at time zone 'UTC', '%Y-%m-%d %H:%M:%S UTC') as at_utc "
+        f"from {REGISTRY} where batch_id = ?", [batch_id])
+    names = [column[0] for column in cursor.description]
+    rows = cursor.fetchall()
     if not rows:
         return None
-    seq, source, at, files, table_rows = rows[0]
-    return LastLoad(int(seq), source, at, files, {k: int(v) for k, v in (table_rows or {}).items()})
+    row = dict(zip(names, rows[0], strict=True))
+    return LastLoad(int(row["batch_seq"]), row["source"], row["at_utc"],
+                    row.get("files_digest"),  # absent from a register written before digests
+                    {k: int(v) for k, v in (row["table_rows"] or {}).items()})
 
 
 def record_batch(
@@ -115,7 +115,7 @@ def record_batch(
     source: str,
     raw_dir: Path,
     rows: dict[str, int],
-    files_digest: str | None = None,
+    files_digest: str,
 ) -> None:
     """Insert or update the batch's register row (first_ingested_at is kept on re-ingest)."""
     con.execute(
