@@ -8,7 +8,7 @@ yielded in dbt's order. dbt unit tests are left to `dbt build` from the CLI and 
 import contextlib
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -60,9 +60,11 @@ def _enrich(
 
 
 def build_and_describe(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings,
+    on_built: Callable[[], None] | None = None,
 ) -> Iterator[Any]:
-    """`dbt build` the selected models and tests; fail the step when dbt fails."""
+    """`dbt build` the selected models and tests; fail the step when dbt fails.
+    `on_built`: called once dbt has exited successfully, before its events are described."""
     ensure_warehouse_free(settings)
     started = time.perf_counter()
     # The run's warehouse reaches this one dbt process as dbt vars (see retail/dbt.py dbt_vars).
@@ -76,6 +78,8 @@ def build_and_describe(
             "reload the definitions (dagster dev: 'Reload') or start the run again"
         ) from None
     timing = build_timing(invocation, time.perf_counter() - started)
+    if on_built is not None and invocation.is_successful():
+        on_built()
     yield from _enrich(context, events, settings, timing)
     if invocation.is_successful():
         shutil.rmtree(invocation.target_path, ignore_errors=True)  # kept only when dbt failed

@@ -15,7 +15,9 @@ from orchestration.dbt_build import build_and_describe
 from orchestration.project import SEGMENTATION_MODELS, dbt_project
 from orchestration.resources import DUCKDB_POOL, RetailResource
 from orchestration.translator import RetailDbtTranslator
+from retail.settings import Settings
 
+DIM_PRODUCTS = dg.AssetKey(["gold", "dim_products"])
 TRANSLATOR = RetailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -33,9 +35,21 @@ def _dbt_selection(name: str, **selection: str) -> dg.AssetsDefinition:
     def _build(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, retail: RetailResource
     ) -> Iterator[Any]:
-        yield from build_and_describe(context, dbt, retail.settings())
+        settings = retail.settings()
+        yield from build_and_describe(context, dbt, settings,
+                                      on_built=lambda: _products_built(context, settings))
 
     return _build
+
+
+def _products_built(context: dg.AssetExecutionContext, settings: Settings) -> None:
+    """Once dbt has built gold's products (and exited): in `retail run`, MongoDB's pass over
+    `events`, which joins them, starts now instead of at the Spark step
+    (retail/nosql/early_sync.py `gold_built`); elsewhere nothing happens."""
+    if DIM_PRODUCTS in context.selected_asset_keys:
+        from retail.nosql import early_sync
+
+        early_sync.gold_built(settings)
 
 
 # Silver and gold: staging, intermediate, marts (except segmentation), with their tests.

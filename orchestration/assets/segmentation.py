@@ -47,7 +47,7 @@ def customer_segments_parquet(retail: RetailResource) -> dg.MaterializeResult:
     from retail.segmentation import run_segmentation
 
     settings = retail.settings()
-    early_sync.gold_built(settings)  # `retail run`: MongoDB's product-view pass starts now
+    early_sync.gold_built(settings)  # `retail run`: unless the dbt step handed gold over
     started = time.perf_counter()
     result = run_segmentation(settings)
     return dg.MaterializeResult(metadata={

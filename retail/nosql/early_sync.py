@@ -10,9 +10,12 @@ then calls `start(settings)` once its ingest is committed. `start` returns once 
 load are staged in this process's memory and the warehouse is released (`sync_events`
 `on_released`), so dbt can open it; a thread goes on inserting. The figures of `events` (the
 funnel and the product views) come from one pass (`aggregations.event_figures`), which joins
-gold's current products, so it waits for gold: the Spark step calls `gold_built(settings)` as
-it starts, which reads them (the warehouse is not being written then) and hands them over; the
-thread then runs that pass while Spark and the segmentation models work. One pass reads every
+gold's current products, so it waits for gold: the dbt step that builds `gold.dim_products`
+calls `gold_built(settings)` once dbt has exited (orchestration/assets/dbt.py; the Spark step
+calls it too, as it starts, for a run whose products were built earlier), which reads them (the
+warehouse is not being written then) and hands them over; the thread then runs that pass while
+the dbt step turns dbt's results into Dagster events (~1.5 s at scale 10, one core idle before),
+and Spark and the segmentation models work. One pass reads every
 bucket once: a funnel pass during dbt and a product-view pass after it cost 78.7 s of the
 embedded server at scale 10 against 61.7 s for the one, and during dbt the second core is
 the JVM's and the sync's anyway. The embedded server it works on runs nicer than the run
@@ -135,12 +138,15 @@ def start(settings: Settings, database: str | None = None) -> bool:
 
 
 def gold_built(settings: Settings) -> None:
-    """Gold is built and nothing writes the warehouse now (the Spark step starts): hand gold's
-    current products to the early sync of `settings`' warehouse, which then runs the
-    product-view pass. Never raises: without them the MongoDB step runs that pass itself."""
+    """Gold's products are built and nothing writes the warehouse now (the dbt step that built
+    them has ended, or the Spark step starts): hand gold's current products to the early sync
+    of `settings`' warehouse, which then runs the product-view pass. The first call hands them
+    over; later ones change nothing. Never raises: without them the MongoDB step runs that
+    pass itself."""
     with _lock:
         pending = _pending
-    if pending is None or pending.settings.duckdb_path != settings.duckdb_path:
+    if (pending is None or pending.settings.duckdb_path != settings.duckdb_path
+            or pending.gold.is_set()):
         return
     try:
         pending.products = current_products(settings.duckdb_path)

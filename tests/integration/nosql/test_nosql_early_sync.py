@@ -147,3 +147,31 @@ def test_gold_built_without_gold_leaves_the_pass_to_the_step(settings: Settings,
         outcome = early_sync.take(settings)
     assert outcome is not None and outcome.product_figures is None
     assert outcome.totals == funnel_totals(db)
+
+
+def test_gold_is_handed_over_once_a_later_call_changes_nothing(
+    settings: Settings, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dbt step that built gold's products hands them over as it ends; the Spark step's
+    call after it (gold unchanged in a run; changed here to tell the two apart) keeps them,
+    also while the pass on the first ones still runs."""
+    second_call = threading.Event()
+    real_figures = early_sync.event_figures
+
+    def pass_outlasting_the_second_call(*args: Any, **kwargs: Any) -> Any:
+        assert second_call.wait(60)
+        return real_figures(*args, **kwargs)
+
+    monkeypatch.setattr(early_sync, "event_figures", pass_outlasting_the_second_call)
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        gold = hand_made_gold(settings.duckdb_path, with_segments=False)
+        early_sync.gold_built(settings)  # the dbt step's dbt has exited
+        handed = current_products(settings.duckdb_path)
+        with duckdb.connect(str(gold)) as con:
+            con.execute("update gold.dim_products set product_name = product_name || ' v2'")
+        early_sync.gold_built(settings)  # the Spark step starts
+        second_call.set()
+        outcome = early_sync.take(settings)
+    assert outcome is not None and outcome.product_figures is not None
+    assert outcome.products == handed != current_products(settings.duckdb_path)
