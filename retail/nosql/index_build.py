@@ -27,12 +27,24 @@ up holding the same rows (overwriting writes keep the last value of a key, as be
 order and the cost of writing them change. The two profile indexes at scale 10 (185,000
 profiles) took 7.5 s to build before and 6.0 s now.
 
+One `createIndexes` command building several such indexes reads the collection once. The first
+build's scan reads, besides its own fields, those of the indexes after it, and keeps them per
+document (`_SharedScan`); the later builds replay those instead of scanning the collection and
+reading every stored document again. The command holds the collection's lock from its first
+build to its last, so no write falls between the scan and a replay; a build that fails or a
+scan cut short leaves nothing to replay (the next build scans as before), and a collection of
+more than `REPLAY_LIMIT` documents is scanned by each build as before, so the kept fields never
+cost more than ~100 MB of the server's memory. The profiles' two indexes are one command
+(`profiles._create_indexes`): a first build of the 185,000 profiles of scale 10, alone, went
+from 19.8 to 18.3 s, the server's CPU from 15.4 to 13.9 s.
+
 How it is put in place (`install()`, only in the embedded server's own process,
 `embedded_process.py`): `Storage.create_index`, `Storage._scan_docs` and `Storage._cursor` are
 wrapped so that, during such a build, each blob the scan yields is marked on the build's own
 thread for `light_reads` to read lightly (its first decode, which the build does at once), and
 the entries and claims go through `SortedWrites`; every other decode and write is
-SecantusDB's. tests/unit/test_index_build.py compares the index entries, catalog options and
+SecantusDB's. The `createIndexes` command's handler is wrapped to share one scan (above).
+tests/unit/test_index_build.py compares the index entries, catalog options and
 errors with SecantusDB's own build.
 """
 
@@ -48,8 +60,45 @@ from retail.nosql import light_reads
 from retail.nosql.wiredtiger_packing import pack
 
 # on the building thread: .fields, the fields of the index being built; .writes, the stand-ins
-# of the tables it writes (table -> SortedWrites)
+# of the tables it writes (table -> SortedWrites); .shared, the `_SharedScan` of the
+# createIndexes command running; .replay, the rows a build replays instead of scanning
 _state = threading.local()
+REPLAY_LIMIT = 400_000  # documents: above, each build of a command scans the collection itself
+
+
+class _SharedScan:
+    """What one createIndexes command's builds share: `later`, the fields the builds after the
+    first read (`_id` aside); once a build's scan went through the whole collection, `rows`:
+    per document (recordid, id key, `_id` and those fields, decoded)."""
+
+    def __init__(self, later: frozenset[bytes]) -> None:
+        self.later = later
+        self.rows: list[tuple[int, bytes, dict[str, Any]]] | None = None
+
+
+class _Replayed:
+    """Stands in for a stored document a replaying build decodes: `light_reads` hands the
+    build the kept fields instead (anything else done with it fails loudly)."""
+
+    __slots__ = ()
+
+
+def _keeper(rows: list[tuple[int, bytes, dict[str, Any]]], recordid: int, id_key: bytes,
+            fields: frozenset[bytes], later: frozenset[bytes]) -> Callable[[bytes], Any]:
+    """A reader of one scanned document for the build (its `fields` and the later builds'),
+    which also keeps the later builds' fields in `rows`."""
+
+    def read(blob: bytes) -> dict[str, Any]:
+        doc = light_reads.read(blob, fields | later)
+        rows.append((recordid, id_key, {name: value for name, value in doc.items()
+                                        if name == "_id" or name.encode() in later}))
+        return doc
+
+    return read
+
+
+def _replayer(kept: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
+    return lambda _blob: dict(kept)  # a copy: the build may keep what it is given
 
 
 class SortedWrites:
@@ -122,9 +171,28 @@ def indexed_fields(key_spec: Mapping[str, Any], options: Mapping[str, Any] | Non
     return frozenset(field.encode() for field in key_spec)
 
 
+def _later_fields(doc: Mapping[str, Any]) -> frozenset[bytes] | None:
+    """The fields the builds after the first of a createIndexes command `doc` read, when it
+    asks for several indexes and every one is read lightly (`indexed_fields`); else None."""
+    specs = doc.get("indexes")
+    if not isinstance(specs, list) or len(specs) < 2:
+        return None
+    later: set[bytes] = set()
+    for position, spec in enumerate(specs):
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("key"), Mapping):
+            return None
+        fields = indexed_fields(spec["key"], {k: v for k, v in spec.items()
+                                              if k not in ("key", "name")})
+        if fields is None:
+            return None
+        if position:
+            later |= fields
+    return frozenset(later)
+
+
 def install() -> None:
     """Read lightly in SecantusDB's index builds (this process only; idempotent)."""
-    from secantus import storage
+    from secantus import commands, storage
 
     light_reads.install()
     if hasattr(storage.Storage.create_index, "original"):
@@ -139,17 +207,20 @@ def install() -> None:
         fields = indexed_fields(key_spec, options)
         if fields is None:
             return original_create_index(self, db, coll, name, key_spec, options)
+        shared = getattr(_state, "shared", None)
         # the rows are written before the locks SecantusDB's build holds are released (both
         # are re-entrant; this is the order it takes them in)
         with self._coll_lock(db, coll), self._lock:
             _state.fields, _state.writes = fields, {}
+            _state.replay = (shared.rows if shared is not None and shared.rows is not None
+                             and fields <= shared.later else None)
             try:
                 created = original_create_index(self, db, coll, name, key_spec, options)
                 for writes in _state.writes.values():
                     writes.flush()
                 return created
             finally:
-                _state.fields = _state.writes = None
+                _state.fields = _state.writes = _state.replay = None
                 light_reads.forget_marks()
 
     def _cursor(self: Any, table: str, *, overwrite: bool = True) -> Any:
@@ -160,17 +231,56 @@ def install() -> None:
             writes[table] = SortedWrites(original_cursor(self, table))
         return writes[table]
 
-    def _scan_docs(self: Any, db: str, coll: str) -> Iterator[tuple[int, bytes, bytes]]:
+    def _scan_docs(self: Any, db: str, coll: str) -> Iterator[tuple[int, bytes, Any]]:
         fields = getattr(_state, "fields", None)
         if fields is None:
             yield from original_scan_docs(self, db, coll)
             return
-        reader = functools.partial(light_reads.read, fields=fields)
-        for item in original_scan_docs(self, db, coll):
-            light_reads.mark(item[2], reader)
-            yield item
+        replay = getattr(_state, "replay", None)
+        if replay is not None:  # a later build of the command: the first one's scan, kept
+            for recordid, id_key, kept in replay:
+                stand_in = _Replayed()
+                light_reads.mark(stand_in, _replayer(kept))  # type: ignore[arg-type]
+                yield recordid, id_key, stand_in
+            return
+        shared = getattr(_state, "shared", None)
+        if shared is None or shared.rows is not None:
+            reader = functools.partial(light_reads.read, fields=fields)
+            for item in original_scan_docs(self, db, coll):
+                light_reads.mark(item[2], reader)
+                yield item
+            return
+        rows: list[tuple[int, bytes, dict[str, Any]]] | None = []
+        scanned = 0
+        for recordid, id_key, blob in original_scan_docs(self, db, coll):
+            scanned += 1
+            if rows is not None and scanned > REPLAY_LIMIT:
+                rows = None  # too many to keep: the later builds scan for themselves
+            if rows is not None:
+                light_reads.mark(blob, _keeper(rows, recordid, id_key, fields, shared.later))
+            else:
+                light_reads.mark(blob, functools.partial(light_reads.read, fields=fields))
+            yield recordid, id_key, blob
+        if rows is not None and len(rows) == scanned:  # every document scanned and read
+            shared.rows = rows
 
+    def create_indexes_command(doc: Mapping[str, Any], ctx: Any) -> Any:
+        """SecantusDB's createIndexes, its builds sharing one scan (`_SharedScan`) when every
+        index it asks for is read lightly and there are several."""
+        later = _later_fields(doc)
+        coll = doc.get("createIndexes")
+        if later is None or not isinstance(coll, str):
+            return original_command(doc, ctx)
+        with ctx.storage._coll_lock(ctx.db_name, coll):  # one snapshot for every build
+            _state.shared = _SharedScan(later)
+            try:
+                return original_command(doc, ctx)
+            finally:
+                _state.shared = None
+
+    original_command = commands._HANDLERS["createIndexes"]
     create_index.original = original_create_index  # type: ignore[attr-defined]
+    commands._HANDLERS["createIndexes"] = create_indexes_command
     storage.Storage.create_index = create_index  # type: ignore[method-assign]
     storage.Storage._scan_docs = _scan_docs  # type: ignore[method-assign]
     storage.Storage._cursor = _cursor  # type: ignore[method-assign]
