@@ -8,7 +8,9 @@ An order's lines are sorted as whole structs: by product number, then by every o
 (nulls last). So two lines on one product number (a product's versions, a split line) come in
 one order whatever order gold stores them in, and a re-run makes the same document and digest.
 Sorting the finished list is also cheaper than an ordered `list()` aggregate (~0.75 s at
-scale 10).
+scale 10). A customer's recent orders are sorted the same way, each behind its recency (unique
+per customer, so it alone decides the order), which is then dropped: the same list as
+`list(... order by recency)`, 3.5 -> 3.2 s for the whole query at scale 10.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ ranked_orders as (
 ),
 recent_orders as (
     select customer_key,
-        list(struct_pack(order_number, order_date, ship_date, channel, units, order_amount,
-                         lines) order by recency) as recent_orders
+        list_transform(list_sort(list(struct_pack(
+            r := recency, o := struct_pack(order_number, order_date, ship_date, channel, units,
+                                           order_amount, lines)))), lambda x: x.o) as recent_orders
     from ranked_orders
     where recency <= {recent}
     group by customer_key
