@@ -19,26 +19,31 @@ no reference cycles (freed by reference counting), so the young generations are 
 100x less often and the oldest one rarely (`GC_THRESHOLDS`): measured at scale 10 the funnel
 pass took 55.0 s instead of 70.2 s (48.9 s with the collector off), same peak memory (4.8 GB).
 
-Six hot paths of the libraries under the server are replaced in this process only, each by a
-function that gives the same bytes and values (tests/unit/test_decimals.py,
-test_wiredtiger_packing.py, test_fast_group.py, test_index_build.py and
-test_projected_reads.py compare them with the originals): WiredTiger's pure-Python key and
-value packing, which parsed its format string on every call (`wiredtiger_packing`), the
-driver's `Decimal128.from_bid`, which its C decoder calls for every money value of a profile it
-reads (`decimals.install_fast_from_bid`), SecantusDB's `$group` stage, which evaluated every
-field path through its general expression evaluator (`fast_group`), and its index builds and
-aggregations, which decoded every document whole to read a few of its fields (`index_build`,
-`projected_reads`, both through `light_reads`; `index_build` also writes a build's entries in
-key order, not one at a time wherever its key fell in the B-tree, and reads the collection once
-for all the indexes of one command), and the check of a find's filter on every document it
-fetched, when the filter is a range of one string field (`fast_range`, test_fast_range.py: the
-parts of an aggregation pass over `events`). A seventh saves work only for
-this platform's own writers: an insert whose client marks its documents as canonical BSON
-stores their bytes as sent, without SecantusDB's decode and encode round trip, where its insert
-reads nothing else of them than `_id` (`raw_inserts`; test_raw_inserts.py compares the stored
-bytes both ways). An eighth counts a whole collection by its rows' keys instead of copying out
-every document (`fast_count`, test_fast_count.py): the load ledger checks `events` and the
-profiles by their counts on every run.
+Hot paths of the libraries under the server are replaced in this process only, each by a
+function that gives the same bytes and values, tested against the original (tests/unit/):
+- WiredTiger's pure-Python key and value packing, which parsed its format string on every call
+  (`wiredtiger_packing`, test_wiredtiger_packing.py);
+- the driver's `Decimal128.from_bid`, which its C decoder calls for every money value of a
+  profile it reads (`decimals.install_fast_from_bid`, test_decimals.py);
+- SecantusDB's `$group` stage, which evaluated every field path through its general expression
+  evaluator (`fast_group`, test_fast_group.py);
+- its index builds and aggregations, which decoded every document whole to read a few of its
+  fields (`index_build`, `projected_reads`, both through `light_reads`; test_index_build.py,
+  test_projected_reads.py); `index_build` also writes a build's entries in key order, not one
+  at a time wherever its key fell in the B-tree, and reads the collection once for all the
+  indexes of one command (test_index_build_one_scan.py);
+- the check of a find's filter on every document it fetched, when the filter is a range of one
+  string field: the parts of an aggregation pass over `events` (`fast_range`,
+  test_fast_range.py);
+- the stored key of an integer `_id` (the profiles'), which SecantusDB computed through
+  `Decimal` (`fast_id_key`, test_fast_id_key.py);
+- a count of a whole collection, by its rows' keys instead of copying out every document
+  (`fast_count`, test_fast_count.py): the load ledger checks `events` and the profiles by their
+  counts on every run.
+One more saves work only for this platform's own writers: an insert whose client marks its
+documents as canonical BSON stores their bytes as sent, without SecantusDB's decode and encode
+round trip, where its insert reads nothing else of them than `_id` (`raw_inserts`;
+test_raw_inserts.py compares the stored bytes both ways).
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ def serve(folder: Path) -> int:
     from retail.nosql import (
         fast_count,
         fast_group,
+        fast_id_key,
         fast_range,
         index_build,
         projected_reads,
@@ -83,6 +89,7 @@ def serve(folder: Path) -> int:
     wiredtiger_packing.install()
     fast_group.install()
     fast_range.install()
+    fast_id_key.install()
     index_build.install()
     projected_reads.install()
     raw_inserts.install()
