@@ -26,7 +26,9 @@ gives, field order included:
 `embedded_process.py` calls it, in the server's own process. A real MongoDB is not affected.
 Measured on 60,000 buckets of the scale-10 events (the server's GC settings), the same bytes
 out: the funnel's two groups 0.65 + 1.28 -> 0.44 + 1.03 s, the product views' (product,
-session) group 1.09 -> 0.60 s.
+session) group 1.09 -> 0.60 s. A document `_id` of two field paths (the (product, session) and
+(product, day) groups) is read and hashed without the general loop and sort
+(`_pair_key`): the pass over `events` at scale 10, alone, 16.4 -> 15.5 s.
 """
 
 from __future__ import annotations
@@ -78,6 +80,14 @@ class _Plan:
                 and not any(str(name).startswith("$") for name in self.id_expr)):
             self.members = [(name, _field_path(expr), expr)
                             for name, expr in self.id_expr.items()]
+        # `_id` a document of two field paths (the passes' (product, session) and (product,
+        # day) groups): ((name, parts) of each, in the spec's order), for `_pair_key`
+        self.pair: tuple[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] | None = None
+        if (self.members is not None and len(self.members) == 2
+                and all(type(name) is str and parts is not None
+                        for name, parts, _ in self.members)):
+            (first, first_parts, _), (second, second_parts, _) = self.members
+            self.pair = ((first, first_parts), (second, second_parts))  # type: ignore[assignment]
 
 
 def _plan(spec: Any) -> _Plan | None:
@@ -124,6 +134,24 @@ def _key(plan: _Plan, doc: Any, variables: dict[str, Any]) -> Any:
     return key
 
 
+def _pair_key(plan: _Plan, doc: Any, hashable: Callable[[Any], Any]) -> tuple[Any, Any] | None:
+    """The `_id` document and its hashed form for a plan with a `pair` of field paths, as
+    `_key` and the hashing in `stage_group` give them; None when a path is absent (the general
+    way then decides)."""
+    (first, first_parts), (second, second_parts) = plan.pair  # type: ignore[misc]
+    a = _read(doc, first_parts)
+    if a is _ABSENT:
+        return None
+    b = _read(doc, second_parts)
+    if b is _ABSENT:
+        return None
+    hashed_a = a if a is None or type(a) is str or type(a) is int else _stand_in(a, hashable)
+    hashed_b = b if b is None or type(b) is str or type(b) is int else _stand_in(b, hashable)
+    hashed = (((first, hashed_a), (second, hashed_b)) if first < second
+              else ((second, hashed_b), (first, hashed_a)))
+    return {first: a, second: b}, hashed
+
+
 def stage_group(spec: Any, docs: list[dict[str, Any]], ctx: Any) -> list[dict[str, Any]]:
     """SecantusDB's `$group` stage, with the simple shapes above read directly."""
     plan = _plan(spec) if getattr(ctx, "collation", None) is None else None
@@ -134,12 +162,16 @@ def stage_group(spec: Any, docs: list[dict[str, Any]], ctx: Any) -> list[dict[st
     fresh = [(field, op == "$push") for field, op, _arg, _parts in plan.accumulators]
     groups: dict[Any, dict[str, Any]] = {}
     for doc in docs:
-        key = _key(plan, doc, variables)
-        if type(key) is dict:  # `_hashable` of a document: its members sorted by name
-            hashed = tuple((name, _stand_in(value, hashable))
-                           for name, value in sorted(key.items()))
+        paired = _pair_key(plan, doc, hashable) if plan.pair is not None else None
+        if paired is not None:
+            key, hashed = paired
         else:
-            hashed = _stand_in(key, hashable)
+            key = _key(plan, doc, variables)
+            if type(key) is dict:  # `_hashable` of a document: its members sorted by name
+                hashed = tuple((name, _stand_in(value, hashable))
+                               for name, value in sorted(key.items()))
+            else:
+                hashed = _stand_in(key, hashable)
         bucket = groups.get(hashed)
         if bucket is None:  # the fields in spec order, as SecantusDB's handlers create them
             bucket = groups[hashed] = {"_id": key}
