@@ -8,8 +8,9 @@ Session scope keeps the suite fast; tests that mutate the warehouse must build t
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,16 +73,13 @@ def built_warehouse(
     return BuiltWarehouse(settings, tiny_extract)
 
 
-@pytest.fixture(scope="module")
-def secantus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A standalone SecantusDB server (no oplog, no test commands) in this process, on a free
-    loopback port (`server.address`), one per test module: the tests of the embedded server's
-    patches (test_projected_reads.py, test_raw_inserts.py, test_fast_count.py) install one and
-    compare with SecantusDB's own functions."""
+@contextlib.contextmanager
+def started_secantus(folder: Path) -> Iterator[Any]:
+    """A standalone SecantusDB server (no oplog, no test commands) in this process, storing in
+    `folder`, on a free loopback port (`server.address`), stopped when the block ends."""
     from secantus import SecantusDBServer
 
-    server = SecantusDBServer(host="127.0.0.1", port=0,
-                              storage_path=str(tmp_path_factory.mktemp("secantus")),
+    server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=str(folder),
                               replica_set_name=None, enable_test_commands=False)
     server.start()
     try:
@@ -90,14 +88,45 @@ def secantus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def secantus_client(secantus_server: Any) -> Iterator[Any]:
-    """A pymongo client of `secantus_server` (a direct connection), closed with the module."""
+@contextlib.contextmanager
+def secantus_client_of(server: Any) -> Iterator[Any]:
+    """A pymongo client of the in-process `server` (a direct connection), closed at the end."""
     from pymongo import MongoClient
 
-    host, port = secantus_server.address
+    host, port = server.address
     client: MongoClient = MongoClient(host, port, directConnection=True)
     try:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def secantus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A SecantusDB server in this process (`started_secantus`), one per test module: the tests
+    of the embedded server's patches (test_projected_reads.py, test_raw_inserts.py,
+    test_fast_count.py, ...) install one and compare with SecantusDB's own functions."""
+    with started_secantus(tmp_path_factory.mktemp("secantus")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def secantus_client(secantus_server: Any) -> Iterator[Any]:
+    """A pymongo client of `secantus_server` (a direct connection), closed with the module."""
+    with secantus_client_of(secantus_server) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _fresh_secantus(folder: Path) -> Iterator[tuple[Any, Any]]:
+    with started_secantus(folder) as server, secantus_client_of(server) as client:
+        yield server, client
+
+
+@pytest.fixture
+def fresh_secantus(tmp_path_factory: pytest.TempPathFactory
+                   ) -> Callable[[], contextlib.AbstractContextManager[tuple[Any, Any]]]:
+    """Starts another fresh SecantusDB server in this process per call (`started_secantus` in a
+    new folder), with a client of it: (server, client). Two fresh servers given the same writes
+    hold the same rows."""
+    return lambda: _fresh_secantus(tmp_path_factory.mktemp("secantus"))

@@ -16,17 +16,13 @@ that already exists; an index the light reads do not cover (no sharing); more do
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from bson import Decimal128, Int64
-from pymongo import IndexModel, MongoClient
+from pymongo import IndexModel
 from pymongo.errors import OperationFailure
-from secantus import SecantusDBServer
 from secantus import storage as secantus_storage
 
 from retail.nosql import index_build
@@ -34,29 +30,12 @@ from retail.nosql import index_build
 DB = "one_scan"
 TABLES = (secantus_storage._IDX_TABLE, secantus_storage._IDX_ENTRIES_TABLE,
           secantus_storage._UNIQ_TABLE)
-_names = itertools.count()
 
 
 @pytest.fixture(autouse=True, scope="module")
 def installed() -> None:
     index_build.install()
     index_build.install()  # idempotent
-
-
-@contextlib.contextmanager
-def _server(folder: Path) -> Iterator[tuple[MongoClient, Any]]:
-    """A fresh SecantusDB server in this process (its record ids start where another fresh
-    one's do, so two that get the same writes hold the same rows) and a client of it."""
-    server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=str(folder),
-                              replica_set_name=None, enable_test_commands=False)
-    server.start()
-    host, port = server.address
-    client: MongoClient = MongoClient(host, port, directConnection=True)
-    try:
-        yield client, server.storage
-    finally:
-        client.close()
-        server.stop()
 
 
 @pytest.fixture
@@ -105,14 +84,15 @@ def _tables(storage: Any, coll: str) -> dict[str, list[tuple[Any, Any]]]:
     return rows
 
 
-def _build_both(tmp_path: Path, reads: list[int], docs: list[dict[str, Any]],
+def _build_both(fresh_secantus: Callable[[], Any], reads: list[int], docs: list[dict[str, Any]],
                 indexes: list[IndexModel], existing: list[IndexModel] = ()
                 ) -> tuple[tuple, tuple, int, int]:
     """The outcome, index tables and documents read, for one command and for one per index,
     each on a fresh server."""
     outcomes = []
     for shared in (True, False):
-        with _server(tmp_path / f"server-{next(_names)}") as (client, storage):
+        with fresh_secantus() as (server, client):
+            storage = server.storage
             coll = client[DB]["profiles"]
             coll.insert_many([dict(doc) for doc in docs])
             for model in existing:
@@ -132,11 +112,11 @@ def _build_both(tmp_path: Path, reads: list[int], docs: list[dict[str, Any]],
 
 
 def test_several_indexes_in_one_command_read_the_documents_once_and_build_the_same(
-        tmp_path: Path, reads: list[int]) -> None:
+        fresh_secantus: Callable[[], Any], reads: list[int]) -> None:
     docs = _documents(500)
     indexes = [IndexModel("u", unique=True), IndexModel("a"),
                IndexModel([("b", -1), ("c", 1)], sparse=True), IndexModel("missing")]
-    one, each, one_reads, each_reads = _build_both(tmp_path, reads, docs, indexes)
+    one, each, one_reads, each_reads = _build_both(fresh_secantus, reads, docs, indexes)
     assert one == each
     assert one[0] == ["u_1", "a_1", "b_-1_c_1", "missing_1"]
     assert len(one[1][secantus_storage._UNIQ_TABLE]) == 500  # the unique index's claims
@@ -144,45 +124,45 @@ def test_several_indexes_in_one_command_read_the_documents_once_and_build_the_sa
 
 
 def test_a_unique_index_over_duplicates_fails_the_command_as_before(
-        tmp_path: Path, reads: list[int]) -> None:
+        fresh_secantus: Callable[[], Any], reads: list[int]) -> None:
     docs = _documents(200)
     for indexes in ([IndexModel("a"), IndexModel("dup", unique=True), IndexModel("c")],
                     [IndexModel("dup", unique=True), IndexModel("a")]):
-        one, each, _, _ = _build_both(tmp_path, reads, docs, indexes)
+        one, each, _, _ = _build_both(fresh_secantus, reads, docs, indexes)
         assert one == each
         assert one[0][:2] == ("failed", 11000) and one[0][2] == {"dup": 1}
 
 
 def test_a_first_index_that_exists_leaves_the_scan_to_the_next_build(
-        tmp_path: Path, reads: list[int]) -> None:
+        fresh_secantus: Callable[[], Any], reads: list[int]) -> None:
     docs = _documents(300)
     indexes = [IndexModel("u", unique=True), IndexModel("a"), IndexModel("c")]
     one, each, one_reads, each_reads = _build_both(
-        tmp_path, reads, docs, indexes, existing=[indexes[0]])
+        fresh_secantus, reads, docs, indexes, existing=[indexes[0]])
     assert one == each
     assert one_reads == 300 and each_reads == 2 * 300
 
 
 def test_an_index_the_light_reads_do_not_cover_builds_each_index_from_its_own_scan(
-        tmp_path: Path, reads: list[int]) -> None:
+        fresh_secantus: Callable[[], Any], reads: list[int]) -> None:
     docs = [{**doc, "sub": {"x": doc["c"]}} for doc in _documents(150)]
     indexes = [IndexModel("a"), IndexModel("sub.x"), IndexModel("c")]
-    one, each, one_reads, each_reads = _build_both(tmp_path, reads, docs, indexes)
+    one, each, one_reads, each_reads = _build_both(fresh_secantus, reads, docs, indexes)
     assert one == each
     assert one_reads == each_reads == 3 * 150
 
 
 def test_more_documents_than_the_replay_limit_are_scanned_by_each_build(
-        tmp_path: Path, reads: list[int],
+        fresh_secantus: Callable[[], Any], reads: list[int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_build, "REPLAY_LIMIT", 99)
     docs = _documents(100)
     indexes = [IndexModel("u", unique=True), IndexModel("a"), IndexModel("c")]
-    one, each, one_reads, each_reads = _build_both(tmp_path, reads, docs, indexes)
+    one, each, one_reads, each_reads = _build_both(fresh_secantus, reads, docs, indexes)
     assert one == each
     assert one_reads == each_reads == 3 * 100
     monkeypatch.setattr(index_build, "REPLAY_LIMIT", 100)  # exactly at the limit: kept
-    one, each, one_reads, _ = _build_both(tmp_path, reads, docs, indexes)
+    one, each, one_reads, _ = _build_both(fresh_secantus, reads, docs, indexes)
     assert one == each and one_reads == 100
 
 
