@@ -145,8 +145,7 @@ def _pair_key(plan: _Plan, doc: Any, hashable: Callable[[Any], Any]) -> tuple[An
     b = _read(doc, second_parts)
     if b is _ABSENT:
         return None
-    hashed_a = a if a is None or type(a) is str or type(a) is int else _stand_in(a, hashable)
-    hashed_b = b if b is None or type(b) is str or type(b) is int else _stand_in(b, hashable)
+    hashed_a, hashed_b = _stand_in(a, hashable), _stand_in(b, hashable)
     hashed = (((first, hashed_a), (second, hashed_b)) if first < second
               else ((second, hashed_b), (first, hashed_a)))
     return {first: a, second: b}, hashed
