@@ -43,11 +43,9 @@ def result_metadata(result: Any) -> dict[str, Any]:
 )
 def customer_segments_parquet(retail: RetailResource) -> dg.MaterializeResult:
     """Customer value tiers and RFM scores computed by PySpark, written as Parquet."""
-    from retail.nosql import early_sync
     from retail.segmentation import run_segmentation
 
     settings = retail.settings()
-    early_sync.gold_built(settings)  # `retail run`: unless the dbt step handed gold over
     started = time.perf_counter()
     result = run_segmentation(settings)
     return dg.MaterializeResult(metadata={

@@ -11,11 +11,10 @@ load are staged in this process's memory and the warehouse is released (`sync_ev
 `on_released`), so dbt can open it; a thread goes on inserting. The figures of `events` (the
 funnel and the product views) come from one pass (`aggregations.event_figures`), which joins
 gold's current products, so it waits for gold: the dbt step that builds `gold.dim_products`
-calls `gold_built(settings)` once dbt has exited (orchestration/assets/dbt.py; the Spark step
-calls it too, as it starts, for a run whose products were built earlier), which reads them (the
-warehouse is not being written then) and hands them over; the thread then runs that pass while
-the dbt step turns dbt's results into Dagster events (~1.5 s at scale 10, one core idle before),
-and Spark and the segmentation models work. One pass reads every
+calls `gold_built(settings)` once dbt has exited (orchestration/assets/dbt.py), which reads
+them (the warehouse is not being written then) and hands them over; the thread then runs that
+pass while the dbt step turns dbt's results into Dagster events (~1.5 s at scale 10, one core
+idle before), and Spark and the segmentation models work. One pass reads every
 bucket once: a funnel pass during dbt and a product-view pass after it cost 78.7 s of the
 embedded server at scale 10 against 61.7 s for the one, and during dbt the second core is
 the JVM's and the sync's anyway. The embedded server it works on runs nicer than the run
@@ -23,7 +22,7 @@ the JVM's and the sync's anyway. The embedded server it works on runs nicer than
 `take`s the outcome, waiting for the thread when it still runs, and gets the sync's error if it
 failed: the failure is reported by the step that owns the events. It uses the early product
 figures only if gold's current products are still the rows the pass joined; otherwise (and when
-no Spark step came first: the thread then computes the funnel alone) it runs the product-view
+no gold was handed over: the thread then computes the funnel alone) it runs the product-view
 pass itself. Without `allowed()` (`dagster dev`, where
 each step is its own process, the CLI, tests) nothing starts early and the MongoDB step syncs
 as it always did.
@@ -92,7 +91,7 @@ class _Pending:
                     self.outcome = EarlySync(
                         result, figures.totals, sync_seconds, 0.0, self.products,
                         figures.product_figures(), round(time.perf_counter() - started, 3))
-                elif not self.cancel.is_set():  # no gold came (`take` without a Spark step)
+                elif not self.cancel.is_set():  # no gold came (`take` without `gold_built`)
                     self.outcome = EarlySync(result, funnel_totals(db), sync_seconds,
                                              round(time.perf_counter() - started, 3))
         except BaseException as exc:  # re-raised by `take`, in the MongoDB step
@@ -139,7 +138,7 @@ def start(settings: Settings, database: str | None = None) -> bool:
 
 def gold_built(settings: Settings) -> None:
     """Gold's products are built and nothing writes the warehouse now (the dbt step that built
-    them has ended, or the Spark step starts): hand gold's current products to the early sync
+    them has ended): hand gold's current products to the early sync
     of `settings`' warehouse, which then runs the product-view pass. The first call hands them
     over; later ones change nothing. Never raises: without them the MongoDB step runs that
     pass itself."""

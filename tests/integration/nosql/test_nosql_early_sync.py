@@ -99,7 +99,7 @@ def test_one_pass_for_both_figures_runs_once_gold_is_built(settings: Settings,
     with early_sync.allowed():
         assert early_sync.start(settings, db.name)
         hand_made_gold(settings.duckdb_path, with_segments=False)  # what dbt builds meanwhile
-        early_sync.gold_built(settings)  # the Spark step starts
+        early_sync.gold_built(settings)  # the dbt step that built gold ends
         outcome = early_sync.take(settings)
     assert outcome is not None and outcome.product_figures is not None
     assert outcome.funnel_seconds == 0  # no funnel pass of its own
@@ -122,7 +122,7 @@ def test_gold_built_before_the_sync_ends_gives_both_figures_in_one_pass(
     def sync_outlasting_dbt(*args: Any, **kwargs: Any) -> Any:
         result = sync_events(*args, **kwargs)  # the warehouse is released by now
         hand_made_gold(settings.duckdb_path, with_segments=False)  # dbt ends first
-        early_sync.gold_built(settings)  # the Spark step starts while the sync still runs
+        early_sync.gold_built(settings)  # the dbt step ends while the sync still runs
         spark_started.set()
         return result
 
@@ -152,9 +152,9 @@ def test_gold_built_without_gold_leaves_the_pass_to_the_step(settings: Settings,
 def test_gold_is_handed_over_once_a_later_call_changes_nothing(
     settings: Settings, db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The dbt step that built gold's products hands them over as it ends; the Spark step's
-    call after it (gold unchanged in a run; changed here to tell the two apart) keeps them,
-    also while the pass on the first ones still runs."""
+    """The dbt step that built gold's products hands them over as it ends; a later call (gold
+    changed here to tell the two apart) keeps them, also while the pass on the first ones
+    still runs."""
     second_call = threading.Event()
     real_figures = early_sync.event_figures
 
@@ -170,7 +170,7 @@ def test_gold_is_handed_over_once_a_later_call_changes_nothing(
         handed = current_products(settings.duckdb_path)
         with duckdb.connect(str(gold)) as con:
             con.execute("update gold.dim_products set product_name = product_name || ' v2'")
-        early_sync.gold_built(settings)  # the Spark step starts
+        early_sync.gold_built(settings)  # a later call
         second_call.set()
         outcome = early_sync.take(settings)
     assert outcome is not None and outcome.product_figures is not None
