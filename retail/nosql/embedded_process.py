@@ -42,8 +42,9 @@ function that gives the same bytes and values, tested against the original (test
   counts on every run.
 One more saves work only for this platform's own writers: an insert whose client marks its
 documents as canonical BSON stores their bytes as sent, without SecantusDB's decode and encode
-round trip, where its insert reads nothing else of them than `_id` (`raw_inserts`;
-test_raw_inserts.py compares the stored bytes both ways).
+round trip, where its insert reads nothing else of them than `_id` (`raw_inserts`), each
+as its two rows written through WiredTiger's raw cursor calls (`raw_insert_writes`);
+test_raw_inserts.py compares the stored rows both ways.
 """
 
 from __future__ import annotations

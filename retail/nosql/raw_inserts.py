@@ -16,7 +16,8 @@ profiles and event buckets, encoded by `arrow_bson` or the driver's encoder; bot
 that re-encoding their decode gives the same bytes) has its documents read lightly here: each
 is a `RawInsert`, a dict of its `_id` alone (`light_reads.light_decode`) that `bson.encode`
 writes as the bytes it came with (the driver's `RawBSONDocument` marker). SecantusDB's insert
-then does what it does for any document: the `_id` checks, the `_id` index, the stored bytes.
+then does what it does for any document: the `_id` checks, the `_id` index, the stored bytes
+(those two rows written by `raw_insert_writes`, through WiredTiger's raw cursor calls).
 
 It is exact only where the insert reads nothing but `_id`: a collection without secondary
 indexes, validator, capped or time-series options, on a server without an oplog, outside a
@@ -40,7 +41,7 @@ from typing import Any
 
 import bson
 
-from retail.nosql import light_reads
+from retail.nosql import light_reads, raw_insert_writes
 
 CANONICAL = "retail: canonical BSON"
 _INT32 = struct.Struct("<i")
@@ -143,6 +144,7 @@ def install() -> None:
     """Read marked inserts lightly in SecantusDB (this process only; idempotent)."""
     from secantus import commands, wire
 
+    raw_insert_writes.install()
     if hasattr(wire._parse_op_msg, "original"):
         return
     original_parse = wire._parse_op_msg
@@ -163,9 +165,9 @@ def install() -> None:
         with ctx.storage._coll_lock(ctx.db_name, name):
             if not _keeps_bytes(command, ctx):
                 error = _decoded(command)
-                if error is not None:
-                    return error
-            return original_insert(command, ctx)
+                return error if error is not None else original_insert(command, ctx)
+            with raw_insert_writes.plain(ctx.db_name, name):
+                return original_insert(command, ctx)
 
     _parse_op_msg.original = original_parse  # type: ignore[attr-defined]
     insert.original = original_insert  # type: ignore[attr-defined]
