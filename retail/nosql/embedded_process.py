@@ -37,6 +37,9 @@ function that gives the same bytes and values, tested against the original (test
   test_fast_range.py);
 - the stored key of an integer `_id` (the profiles'), which SecantusDB computed through
   `Decimal` (`fast_id_key`, test_fast_id_key.py);
+- the index key of a top-level string field (the profiles' and the events' indexes), which
+  SecantusDB found through its general walk of paths and arrays (`fast_index_keys`,
+  test_fast_index_keys.py);
 - a count of a whole collection, by its rows' keys instead of copying out every document
   (`fast_count`, test_fast_count.py): the load ledger checks `events` and the profiles by their
   counts on every run.
@@ -77,6 +80,7 @@ def serve(folder: Path) -> int:
         fast_count,
         fast_group,
         fast_id_key,
+        fast_index_keys,
         fast_range,
         index_build,
         projected_reads,
@@ -91,6 +95,7 @@ def serve(folder: Path) -> int:
     fast_group.install()
     fast_range.install()
     fast_id_key.install()
+    fast_index_keys.install()
     index_build.install()
     projected_reads.install()
     raw_inserts.install()
