@@ -26,6 +26,7 @@ from bson.son import SON
 from pymongo import IndexModel, MongoClient
 from pymongo.errors import BulkWriteError, OperationFailure
 from secantus import storage as secantus_storage
+from secantus_rows import index_tables
 
 from retail.nosql import fast_index_keys
 
@@ -170,21 +171,6 @@ PROFILES = [{"_id": 11000 + i, "customer_key": f"{(i * 7919) % 1000:032x}",
             for i in range(400)]
 
 
-def _index_tables(server: Any, db: str) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows (key columns, then the value) of the three index tables in `db`."""
-    storage = server.storage
-    storage._refresh_read_snapshot()
-    tables: dict[str, list[tuple[Any, ...]]] = {}
-    try:
-        with storage._lock:
-            for table in (secantus_storage._IDX_TABLE, secantus_storage._IDX_ENTRIES_TABLE,
-                          secantus_storage._UNIQ_TABLE):
-                tables[table] = [tuple(row) for row in storage._cursor(table) if row[0] == db]
-    finally:
-        storage.release_thread_snapshot()
-    return tables
-
-
 def _play(client: MongoClient, db_name: str) -> list[Any]:
     """Indexes built over existing documents, writes into them, duplicates: the outcomes."""
     db = client[db_name]
@@ -221,7 +207,7 @@ def test_a_server_indexes_string_fields_as_without_it(
     writes."""
     with fresh_secantus() as (server, client):
         ours = _play(client, "fast_index_keys")
-        ours_tables = _index_tables(server, "fast_index_keys")
+        ours_tables = index_tables(server.storage, "fast_index_keys")
     assert counted["variants"] > 0, "arrays, missing fields and compound keys: SecantusDB's"
     assert counted["fast"] > counted["variants"], "most string keys computed here"
     monkeypatch.setattr(secantus_storage, "_index_key_variants",
@@ -230,12 +216,12 @@ def test_a_server_indexes_string_fields_as_without_it(
                         fast_index_keys._original_multikey)
     with fresh_secantus() as (server, client):
         own = _play(client, "fast_index_keys")
-        own_tables = _index_tables(server, "fast_index_keys")
+        own_tables = index_tables(server.storage, "fast_index_keys")
     assert ours == own
     assert ours[3][0] == "build refused" and ours[4][0] == "write errors"
     assert ours_tables == own_tables
     assert all(len(rows) > 300 for table, rows in ours_tables.items()
                if table != secantus_storage._IDX_TABLE)
-    catalog = {row[2]: bson.decode(row[-1]) for row in ours_tables[secantus_storage._IDX_TABLE]}
+    catalog = {row[1]: bson.decode(row[-1]) for row in ours_tables[secantus_storage._IDX_TABLE]}
     assert catalog["customer_number_1"]["options"].get("multikey")  # an array among strings
     assert not catalog["customer_key_1"]["options"].get("multikey")

@@ -24,12 +24,11 @@ from bson import Decimal128, Int64
 from pymongo import IndexModel
 from pymongo.errors import OperationFailure
 from secantus import storage as secantus_storage
+from secantus_rows import index_tables
 
 from retail.nosql import index_build
 
 DB = "one_scan"
-TABLES = (secantus_storage._IDX_TABLE, secantus_storage._IDX_ENTRIES_TABLE,
-          secantus_storage._UNIQ_TABLE)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -70,20 +69,6 @@ def _documents(count: int) -> list[dict[str, Any]]:
     return docs
 
 
-def _tables(storage: Any, coll: str) -> dict[str, list[tuple[Any, Any]]]:
-    """The rows of the three index tables of (DB, coll)."""
-    rows: dict[str, list[tuple[Any, Any]]] = {table: [] for table in TABLES}
-    for table in TABLES:
-        cursor = storage._cursor(table)
-        cursor.reset()
-        while cursor.next() == 0:
-            key, value = cursor.get_key(), cursor.get_value()
-            if key[0] == DB and key[1] == coll:
-                rows[table].append((tuple(key), bytes(value) if isinstance(
-                    value, bytes | bytearray | memoryview) else value))
-    return rows
-
-
 def _build_both(fresh_secantus: Callable[[], Any], reads: list[int], docs: list[dict[str, Any]],
                 indexes: list[IndexModel], existing: list[IndexModel] = ()
                 ) -> tuple[tuple, tuple, int, int]:
@@ -106,7 +91,7 @@ def _build_both(fresh_secantus: Callable[[], Any], reads: list[int], docs: list[
             except OperationFailure as exc:
                 result = ("failed", exc.code, exc.details.get("keyPattern"),
                           exc.details.get("keyValue"), "DuplicateKey" in str(exc))
-            outcomes.append((result, _tables(storage, coll.name), reads[0]))
+            outcomes.append((result, index_tables(storage, DB, coll.name), reads[0]))
     (one, one_rows, one_reads), (each, each_rows, each_reads) = outcomes
     return (one, one_rows), (each, each_rows), one_reads, each_reads
 

@@ -49,6 +49,7 @@ from pymongo.errors import BulkWriteError, OperationFailure
 from secantus import SecantusDBServer, commands, wire
 from secantus import storage as storage_module
 from secantus.storage import Storage
+from secantus_rows import reading, rows
 
 from retail.nosql import arrow_bson, profiles, raw_insert_writes, raw_inserts
 from retail.nosql.pipelined import pipelined_inserts
@@ -234,40 +235,19 @@ def _secantus_own() -> Iterator[None]:
         wire._parse_op_msg, commands._HANDLERS["insert"], Storage._insert_chunk = installed
 
 
-@contextmanager
-def _reading(served: Server) -> Iterator[Storage]:
-    storage = served.server.storage
-    storage._refresh_read_snapshot()
-    try:
-        with storage._lock:
-            yield storage
-    finally:
-        storage.release_thread_snapshot()
-
-
 def _stored(served: Server, db: str, name: str) -> list[bytes]:
     """The blobs the server's storage holds for `db.name`, in natural order."""
-    with _reading(served) as storage:
+    with reading(served.server.storage) as storage:
         return [bytes(blob) for _rid, _key, blob in storage._scan_docs(db, name)]
-
-
-def _namespace_rows(storage: Storage, table: str, db: str, name: str) -> list[tuple[Any, Any]]:
-    """(key after the namespace, value) of each row of `table` in `db.name`, in key order."""
-    cursor = storage._cursor(table)
-    rows = []
-    for key in cursor:
-        if (key[0], key[1]) == (db, name):
-            rows.append((key[2], cursor.get_value()))
-    return rows
 
 
 def _rows(served: Server, db: str, name: str, first: int) -> tuple[list[Any], list[int]]:
     """The `_id` index rows (`_id` key -> RecordId) and the document rows (RecordId -> framed
     `_id` key and bytes) of `db.name`, each RecordId as its rank among the namespace's; and
     the RecordIds, counted from `first` (the first one the insert could mint)."""
-    with _reading(served) as storage:
-        ids = _namespace_rows(storage, storage_module._NAT_SEQ_TABLE, db, name)
-        documents = _namespace_rows(storage, storage_module._doc_table_for(db, name), db, name)
+    with reading(served.server.storage) as storage:
+        ids = rows(storage, storage_module._NAT_SEQ_TABLE, db, name)
+        documents = rows(storage, storage_module._doc_table_for(db, name), db, name)
     recordids = sorted(recordid for recordid, _ in documents)
     rank = {recordid: n for n, recordid in enumerate(recordids)}
     return ([(key, rank.get(recordid)) for key, recordid in ids]
