@@ -23,7 +23,7 @@ from retail.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, Settings
 # DuckDB allows one writer per file: every step that writes the warehouse runs in this pool.
 DUCKDB_POOL = "duckdb_writer"
 
-_PATHS = {f.name for f in dataclasses.fields(Settings) if f.type in ("Path", Path)}
+_PATHS = {f.name for f in dataclasses.fields(Settings) if f.type in ("Path", Path, "Path | None")}
 
 
 class RetailResource(dg.ConfigurableResource):
@@ -38,6 +38,7 @@ class RetailResource(dg.ConfigurableResource):
     spark_remote: str | None = None
     spark_master: str = "local[*]"
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    spark_class_cache: str | None = None  # None: no class archive
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetailResource:
@@ -56,7 +57,8 @@ class RetailResource(dg.ConfigurableResource):
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(Settings)}
         if isinstance(values["mongodb_uri"], dg.EnvVar):  # a resource Dagster did not initialize
             values["mongodb_uri"] = values["mongodb_uri"].get_value()
-        return Settings(**{name: Path(v) if name in _PATHS else v for name, v in values.items()})
+        return Settings(**{name: Path(v) if name in _PATHS and v is not None else v
+                           for name, v in values.items()})
 
 
 def dbt_file_log_flags() -> list[str]:

@@ -12,6 +12,8 @@ Every variable has a working default so that a fresh clone runs with no configur
 | MONGODB_URI        | (unset: embedded server) | a real MongoDB to use instead             |
 | SPARK_REMOTE       | (unset)                  | Spark Connect URL, e.g. sc://host:15002   |
 | SPARK_MASTER       | local[*]                 | classic Spark master URL                  |
+| RETAIL_SPARK_CLASS_CACHE | <venv>/var/cache/retail-spark | the local Spark JVM's class archive, |
+|                    |                          | `off` for none (segmentation/class_archive) |
 
 Relative paths are read against the repository root, so the CLI, `dagster dev` and
 `dbt --profiles-dir profiles` (run from the root) all see the same files.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,12 +40,15 @@ DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
 VARIABLES = (
     "RETAIL_DUCKDB_PATH", "RETAIL_RAW_DIR", "RETAIL_EXPORT_DIR", "RETAIL_DATA_DIR",
     "MONGODB_URI", "SPARK_REMOTE", "SPARK_MASTER", "RETAIL_SEGMENTS_DIR",
-    "RETAIL_DUCKDB_MEMORY_LIMIT",
+    "RETAIL_DUCKDB_MEMORY_LIMIT", "RETAIL_SPARK_CLASS_CACHE",
 )
 #: dbt's DuckDB may use this much memory, then spills to disk (DuckDB's own default is 80% of
 #: RAM). A run shares the machine with the MongoDB server, Spark's JVM and itself: at scale 100
 #: dbt alone took 7.6 GB unbounded, 4.5 GB with 4GB at the same speed (benchmarks/RESULTS.md).
 DEFAULT_DUCKDB_MEMORY_LIMIT = "20%"
+#: Where the local Spark driver's class archive is kept: in the Python environment, beside the
+#: Spark it is made from (retail/segmentation/class_archive.py).
+DEFAULT_SPARK_CLASS_CACHE = Path(sys.prefix) / "var" / "cache" / "retail-spark"
 # what DuckDB's `memory_limit` takes: a number with a unit of 1000^i (KB..TB) or 1024^i
 # (KiB..TiB) bytes, or a percentage of the machine's memory
 _MEMORY = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:[kmgt]i?b?|b|bytes)|(?:100|\d{1,2}(?:\.\d+)?)\s*%)",
@@ -52,6 +58,13 @@ _MEMORY = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:[kmgt]i?b?|b|bytes)|(?:100|\d{1,2}(
 def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     value = Path(env.get(name) or default).expanduser()
     return value if value.is_absolute() else (PROJECT_ROOT / value)
+
+
+def _class_cache(env: Mapping[str, str]) -> Path | None:
+    value = env.get("RETAIL_SPARK_CLASS_CACHE") or ""
+    if value.strip().lower() == "off":
+        return None
+    return _path(env, "RETAIL_SPARK_CLASS_CACHE", str(DEFAULT_SPARK_CLASS_CACHE))
 
 
 def _memory_limit(env: Mapping[str, str]) -> str:
@@ -75,6 +88,7 @@ class Settings:
     spark_remote: str | None
     spark_master: str
     duckdb_memory_limit: str
+    spark_class_cache: Path | None = DEFAULT_SPARK_CLASS_CACHE  # None: no class archive
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +102,7 @@ class Settings:
             spark_remote=env.get("SPARK_REMOTE") or None,
             spark_master=env.get("SPARK_MASTER") or "local[*]",
             duckdb_memory_limit=_memory_limit(env),
+            spark_class_cache=_class_cache(env),
         )
 
     @classmethod
@@ -135,6 +150,7 @@ class Settings:
             "SPARK_MASTER": self.spark_master,
             "RETAIL_SEGMENTS_DIR": str(self.segments_dir),
             "RETAIL_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "RETAIL_SPARK_CLASS_CACHE": str(self.spark_class_cache or "off"),
         }
         return {name: value for name, value in env.items() if value}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retail.errors import RetailError
-from retail.segmentation import driver_jvm
+from retail.segmentation import class_archive, driver_jvm
 from retail.settings import Settings
 
 if TYPE_CHECKING:
@@ -70,10 +70,12 @@ logger.gateway.level = error
 
 @dataclass(frozen=True)
 class SparkTarget:
-    """Where the session goes: mode is 'connect', 'master' or 'local'; url is the address."""
+    """Where the session goes: mode is 'connect', 'master' or 'local'; url is the address;
+    class_cache the folder of a local driver's class archive (class_archive.py), None for none."""
 
     mode: str
     url: str
+    class_cache: Path | None = None
 
 
 def spark_target(settings: Settings) -> SparkTarget:
@@ -81,7 +83,7 @@ def spark_target(settings: Settings) -> SparkTarget:
         return SparkTarget("connect", settings.spark_remote)
     if settings.spark_master and not settings.spark_master.startswith("local"):
         return SparkTarget("master", settings.spark_master)
-    return SparkTarget("local", settings.spark_master or "local[*]")
+    return SparkTarget("local", settings.spark_master or "local[*]", settings.spark_class_cache)
 
 
 def parse_java_version(output: str) -> int | None:
@@ -176,9 +178,14 @@ def start_session(settings: Settings, driver_memory: str = "1g") -> SparkSession
     return open_session(target, driver_memory)
 
 
-def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession:
+def open_session(target: SparkTarget, driver_memory: str = "1g",
+                 extra_java_options: str = "") -> SparkSession:
     """A SparkSession at `target`, which `preflight` has already checked (see
-    `pipeline.run_segmentation`: it checks before exporting, then opens the session)."""
+    `pipeline.run_segmentation`: it checks before exporting, then opens the session).
+
+    A local driver maps the class archive of `target.class_cache` when there is one (and starts
+    again without it, dropping it, if it would not start with it); when there is none, its
+    making is arranged for after this process exits (class_archive.py)."""
     from pyspark.sql import SparkSession
 
     # pyspark 4.3 warns about pandas 3 on import; segmentation never uses pandas.
@@ -188,11 +195,7 @@ def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession
             return SparkSession.builder.remote(target.url).appName("retail-segmentation").create()
         except Exception as exc:  # grpc and pyspark raise several kinds; all mean "unreachable"
             raise RetailError(f"cannot reach Spark Connect at {target.url}: {exc}") from exc
-    log_config = Path(tempfile.gettempdir()) / f"retail-spark-log4j2-{os.getuid()}.properties"
-    log_config.write_text(LOG4J2)
-    java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
-    if target.mode == "local":
-        java_options += f" {LOCAL_JAVA_OPTIONS}"
+    java_options = driver_java_options(target, extra_java_options)
     options = {
         "spark.master": target.url,
         "spark.app.name": "retail-segmentation",
@@ -200,6 +203,38 @@ def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession
     }
     if target.mode == "local":
         options |= {"spark.driver.memory": driver_memory, **LOCAL_CONF}
+    archive = _class_archive(target, java_options)
+    if archive is not None and archive.ready():
+        mapped = {**options, "spark.driver.extraJavaOptions": f"{java_options} {archive.options()}"}
+        try:
+            return _start(target, mapped)
+        except RetailError:
+            archive.discard()  # this session starts without it; it is made again
+    if archive is not None:
+        class_archive.create_after_exit(archive)
+    return _start(target, options)
+
+
+def driver_java_options(target: SparkTarget, extra: str = "") -> str:
+    """The driver JVM's options for `target` (what its class archive is keyed on), then `extra`;
+    writes the log4j2 file they name."""
+    log_config = Path(tempfile.gettempdir()) / f"retail-spark-log4j2-{os.getuid()}.properties"
+    log_config.write_text(LOG4J2)
+    java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
+    if target.mode == "local":
+        java_options += f" {LOCAL_JAVA_OPTIONS}"
+    return f"{java_options} {extra}" if extra else java_options
+
+
+def _class_archive(target: SparkTarget, java_options: str) -> class_archive.Archive | None:
+    if target.mode != "local" or target.class_cache is None:
+        return None
+    return class_archive.archive_for(target.class_cache, find_java(), java_options)
+
+
+def _start(target: SparkTarget, options: dict[str, str]) -> SparkSession:
+    from pyspark.sql import SparkSession
+
     builder = SparkSession.builder
     for key, value in options.items():
         builder = builder.config(key, value)
@@ -207,6 +242,7 @@ def open_session(target: SparkTarget, driver_memory: str = "1g") -> SparkSession
         driver_jvm.launch(options)  # the JVM's standard error without its incubator warning
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start: py4j/pyspark errors vary by cause
+        release_spark_gateway()
         raise RetailError(f"Spark failed to start ({target.mode} {target.url}): {exc}") from exc
     spark.sparkContext.setLogLevel("ERROR")
     return spark
