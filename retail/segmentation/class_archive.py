@@ -11,13 +11,14 @@ overlaps the run's own start on two busy cores, a real-size extract runs ~1 s fa
 The archive is a cache of the installed software, like Python's `__pycache__`: it lives in the
 environment (default `<sys.prefix>/var/cache/retail-spark`, `RETAIL_SPARK_CLASS_CACHE` to move
 it, `off` to go without), one file named after what it depends on (`key`: the java binary and
-its JVM library, PySpark's version and jars, the driver's JVM options). It is made once, after
+its JVM library, PySpark's version and jars, the driver's JVM flags). It is made once, after
 the first process that starts a local session without one has exited (`create_after_exit`): a
 detached `python -m retail.segmentation.class_archive` waits for its stdin to close (its parent's
 exit, however it ends), then, niced and under a lock, starts a session with the same options,
 runs the warm-up job, and lets the JVM write the archive as it exits. The file is written under
 a temporary name, checked by a session started with `-Xshare:on` (the JVM refuses an archive it
-cannot map), and only then renamed into place; the archives of other keys are removed.
+cannot map), and only then renamed into place; archives of other keys are removed once a
+week old.
 
 Why so careful: a JVM given a truncated archive crashes instead of ignoring it. One that does
 not match (another JDK build, other jars) is ignored silently, and `-Xlog:cds=off` keeps that
@@ -42,6 +43,10 @@ from typing import Any
 # nothing a user can act on (the JVM then loads those classes the usual way).
 QUIET = "-Xlog:cds=off,cds+dynamic=off"
 LOG = "class-archive.log"  # what the last creation did, beside the archives
+
+# Archives of other keys (a JDK upgraded, another one on PATH) are removed when a new one is made
+# and they are older than this: two JVMs used in turn never remove each other's.
+STALE_SECONDS = 7 * 24 * 3600
 
 _creator: subprocess.Popen[bytes] | None = None  # this process's, waiting for its exit
 
@@ -75,7 +80,8 @@ class Archive:
 def key(java: str, java_options: str) -> str:
     """What an archive depends on: the java binary and its JVM library (a JDK upgraded in place
     changes them), PySpark's version and jars (the classpath the archive was made from), and the
-    driver's JVM options."""
+    driver's JVM options that change how classes are compiled or laid out
+    (session.LOCAL_JAVA_OPTIONS; not the paths of per-process files)."""
     import pyspark
 
     real = Path(java).resolve()
@@ -146,9 +152,10 @@ def create(archive: Archive, log: Any) -> bool:
         finally:
             with contextlib.suppress(OSError):
                 scratch.unlink()
-        for other in archive.folder.glob("spark-*.jsa"):
-            if other != archive.path:
-                other.unlink()
+        for other in archive.folder.glob("spark-*.jsa"):  # another JDK's or Spark's, unused
+            if other != archive.path and time.time() - other.stat().st_mtime > STALE_SECONDS:
+                with contextlib.suppress(OSError):
+                    other.unlink()
         return True
 
 

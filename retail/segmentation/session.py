@@ -203,7 +203,7 @@ def open_session(target: SparkTarget, driver_memory: str = "1g",
     }
     if target.mode == "local":
         options |= {"spark.driver.memory": driver_memory, **LOCAL_CONF}
-    archive = _class_archive(target, java_options)
+    archive = _class_archive(target)
     if archive is not None and archive.ready():
         mapped = {**options, "spark.driver.extraJavaOptions": f"{java_options} {archive.options()}"}
         try:
@@ -216,8 +216,7 @@ def open_session(target: SparkTarget, driver_memory: str = "1g",
 
 
 def driver_java_options(target: SparkTarget, extra: str = "") -> str:
-    """The driver JVM's options for `target` (what its class archive is keyed on), then `extra`;
-    writes the log4j2 file they name."""
+    """The driver JVM's options for `target`, then `extra`; writes the log4j2 file they name."""
     log_config = Path(tempfile.gettempdir()) / f"retail-spark-log4j2-{os.getuid()}.properties"
     log_config.write_text(LOG4J2)
     java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
@@ -226,10 +225,10 @@ def driver_java_options(target: SparkTarget, extra: str = "") -> str:
     return f"{java_options} {extra}" if extra else java_options
 
 
-def _class_archive(target: SparkTarget, java_options: str) -> class_archive.Archive | None:
+def _class_archive(target: SparkTarget) -> class_archive.Archive | None:
     if target.mode != "local" or target.class_cache is None:
         return None
-    return class_archive.archive_for(target.class_cache, find_java(), java_options)
+    return class_archive.archive_for(target.class_cache, find_java(), LOCAL_JAVA_OPTIONS)
 
 
 def _start(target: SparkTarget, options: dict[str, str]) -> SparkSession:

@@ -11,15 +11,17 @@ other segmentation tests share, with its own options."""
 from __future__ import annotations
 
 import fcntl
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from retail.segmentation import class_archive
-from retail.segmentation.session import SparkTarget, driver_java_options, find_java
+from retail.segmentation import class_archive, session
+from retail.segmentation.session import LOCAL_JAVA_OPTIONS, SparkTarget, find_java
 from retail.settings import Settings
 
 # A local session with the class cache in argv[1]; prints whether an archive file of that folder
@@ -50,11 +52,6 @@ def run_session(folder: Path) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def session_options() -> str:
-    """The driver's JVM options an archive is keyed on."""
-    return driver_java_options(SparkTarget("local", "local[*]"))
-
-
 def wait_for(path: Path, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -69,9 +66,15 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> class_archive.Archive:
     """An archive made the way a run makes it: a process opens a session without one and
     exits; its creator then makes it."""
     folder = tmp_path_factory.mktemp("classes")
+    week_old = time.time() - class_archive.STALE_SECONDS - 60
+    for name, mtime in (("spark-0ld0ld0ld0ld0ld0.jsa", week_old),
+                        ("spark-recentrecent00.jsa", None)):
+        (folder / name).write_bytes(b"another JDK's")  # never mapped: not this key
+        if mtime:
+            os.utime(folder / name, (mtime, mtime))
     proc = run_session(folder)  # no archive yet: starts without, arranges the creator
     assert "mapped False" in proc.stdout
-    archive = class_archive.archive_for(folder, find_java(), session_options())
+    archive = class_archive.archive_for(folder, find_java(), LOCAL_JAVA_OPTIONS)
     assert wait_for(archive.path, 300), (folder / class_archive.LOG).read_text()
     log = (folder / class_archive.LOG).read_text()
     assert f"making {archive.path.name}" in log and "done in" in log, log
@@ -81,7 +84,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> class_archive.Archive:
 def test_the_next_session_maps_the_archive_made_after_the_first_exited(
         made: class_archive.Archive) -> None:
     assert sorted(p.name for p in made.folder.iterdir()) == sorted(
-        [made.path.name, class_archive.LOG, ".lock"]), "no scratch file is left"
+        [made.path.name, class_archive.LOG, ".lock", "spark-recentrecent00.jsa"]
+    ), "no scratch file is left, another key's archive is removed once a week old"
     proc = run_session(made.folder)
     assert proc.stdout.splitlines() == ["mapped True", "answer 45", "ok"]
     assert proc.stderr == ""
@@ -107,7 +111,7 @@ def test_an_archive_this_jvm_cannot_use_is_ignored_quietly(tmp_path: Path) -> No
     session starts as without one. HotSpot warns about such an archive unless told not to."""
     import pyspark
 
-    archive = class_archive.archive_for(tmp_path, find_java(), session_options())
+    archive = class_archive.archive_for(tmp_path, find_java(), LOCAL_JAVA_OPTIONS)
     launcher = next((Path(pyspark.__file__).parent / "jars").glob("spark-launcher*.jar"))
     subprocess.run([find_java(), f"-XX:ArchiveClassesAtExit={archive.path}", "-Xlog:cds=off",
                     "-cp", str(launcher), "org.apache.spark.launcher.Main"],
@@ -164,6 +168,16 @@ def test_the_key_follows_what_the_archive_depends_on() -> None:
     java = find_java()
     assert class_archive.key(java, "-Xa") == class_archive.key(java, "-Xa")
     assert class_archive.key(java, "-Xa") != class_archive.key(java, "-Xb")
+
+
+def test_the_key_does_not_follow_where_temporary_files_go(tmp_path: Path, monkeypatch) -> None:
+    """Test runs, the warm-up and the creator each have their own temporary folder, where the
+    driver's log4j2 file goes: one archive serves them all."""
+    target = SparkTarget("local", "local[*]", tmp_path)
+    first = session._class_archive(target)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert str(tmp_path) in session.driver_java_options(target), "the options moved"
+    assert session._class_archive(target) == first, "the archive did not"
 
 
 def test_the_cache_folder_setting() -> None:
