@@ -13,22 +13,19 @@ target folder, and dbt reuses it only when vars and profile are unchanged. With 
 every `dbt build` step parsed the whole project again (measured: 6-10 s per step).
 
 `dbt parse` itself is skipped when nothing it reads changed since the last parse into the same
-target folder: a stamp beside the manifest records the project files (path, size, mtime), the
-vars and dbt's version. A run on an unchanged project so starts no dbt process before its steps.
+target folder (orchestration/dbt_parse.py: a stamp of the project files, the vars and dbt's
+version). A run on an unchanged project so starts no dbt process before its steps.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import os
-from importlib.metadata import version as package_version
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from orchestration.dbt_cli import LocalDbtCliResource
+from orchestration.dbt_parse import STAMP, parse_is_current, parse_stamp, target_path
 from retail.dbt import dbt_executable, dbt_vars
 from retail.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
 
@@ -42,28 +39,11 @@ def dbt_project() -> DbtProject:
     return DbtProject(
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=DBT_PROFILES_DIR,
-        target_path=Path(os.environ.get("DBT_TARGET_PATH") or "target"),
+        target_path=target_path(),
     )
 
 
 _parsed_in_this_process = False
-# What `dbt parse` reads besides the vars (dbt_project.yml's *-paths, the profile).
-PARSED_FILES = ("dbt_project.yml", "profiles/profiles.yml")
-PARSED_DIRS = ("models", "macros", "seeds", "tests/dbt", "analyses", "snapshots")
-STAMP = "retail_parse_stamp.txt"
-
-
-def parse_stamp(vars_args: list[str]) -> str:
-    """A digest of everything a parse depends on: project files, vars, dbt's version."""
-    digest = hashlib.sha256(f"{package_version('dbt-core')}\0{vars_args}\n".encode())
-    paths = [DBT_PROJECT_DIR / name for name in PARSED_FILES]
-    for folder in PARSED_DIRS:
-        paths += sorted(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            stat = path.stat()
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 def refresh_manifest(settings: Settings) -> Path:
@@ -75,9 +55,8 @@ def refresh_manifest(settings: Settings) -> Path:
     if not _parsed_in_this_process:
         vars_args = dbt_vars(settings)
         stamp_file = project.project_dir / project.target_path / STAMP
-        stamp = parse_stamp(vars_args)
-        fresh = project.manifest_path.exists() and stamp_file.exists()
-        if not (fresh and stamp_file.read_text() == stamp):
+        if not parse_is_current(vars_args):
+            stamp = parse_stamp(vars_args)
             stamp_file.unlink(missing_ok=True)
             (
                 LocalDbtCliResource(project_dir=project, dbt_executable=dbt_executable())

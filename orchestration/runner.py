@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration import dbt_forkserver
+from orchestration.dbt_parse import saved_parse
 from orchestration.instance import ephemeral_settings, prepare_home
 from orchestration.progress import error_message
 from retail.errors import UsageError
@@ -134,7 +135,6 @@ def run_pipeline(
     `progress`, one line per finished step goes to stderr.
     """
     from orchestration.definitions import build_definitions
-    from orchestration.project import dbt_project
     from retail.nosql.server import started_early
 
     quiet = {"console": {"config": {"log_level": "ERROR"}}}
@@ -143,9 +143,9 @@ def run_pipeline(
     log_dir = log_dir or settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{run_id[:8]}.log"
-    saved_parse = dbt_project().manifest_path.with_name("partial_parse.msgpack")
-    # the embedded MongoDB servers and the dbt server start beside the definitions' loading
-    with started_early(settings), dbt_forkserver.serving(saved_parse):
+    # the embedded MongoDB servers and the dbt server (unless `retail run` started it already)
+    # start beside the definitions' loading
+    with started_early(settings), dbt_forkserver.serving(saved_parse()):
         job = build_definitions(settings).resolve_job_def(JOB)
         summary = _execute(job, config, run_id, settings, log_file)
     ran = {step.step for step in summary.steps}

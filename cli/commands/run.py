@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +48,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from orchestration.report import print_summary
     from retail.errors import UsageError
     from retail.warehouse import connect
 
@@ -68,10 +68,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               "warehouse (the generated one is replaced; `retail run` makes it again)",
               file=sys.stderr)
 
+    from orchestration import dbt_forkserver
+    from orchestration.dbt_parse import parse_is_current, saved_parse
+    from retail.dbt import dbt_vars
     from retail.segmentation import warmup
 
     warmup.start(settings)  # the JVM starts (and warms) while dbt parses and Dagster loads
+    helpers = contextlib.ExitStack()
     try:
+        if parse_is_current(dbt_vars(settings)):  # dbt's warm server reads the saved parse:
+            # it starts now, beside Dagster's imports (the run's steps use it, see runner.py)
+            helpers.enter_context(dbt_forkserver.serving(saved_parse()))
         from orchestration.project import refresh_manifest
 
         refresh_manifest(settings)
@@ -88,6 +95,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         summary = run_pipeline(run_config, settings)
     finally:
+        helpers.close()
         warmup.discard()  # a session no step took (a failed parse, a run that ended early)
+    from orchestration.report import print_summary
+
     print_summary(summary, settings)
     return 0 if summary.ok else 1
