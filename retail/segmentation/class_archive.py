@@ -103,12 +103,8 @@ def archive_for(folder: Path, java: str, java_options: str) -> Archive:
 
 def _writable(folder: Path) -> bool:
     """Whether `folder` exists writable, or could be made in its nearest existing parent."""
-    existing = _existing(folder)
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
     return existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
-
-
-def _existing(folder: Path) -> Path:
-    return next(p for p in (folder, *folder.parents) if p.exists())
 
 
 def create_after_exit(archive: Archive) -> None:
@@ -121,7 +117,6 @@ def create_after_exit(archive: Archive) -> None:
         [sys.executable, "-m", "retail.segmentation.class_archive", str(archive.folder),
          archive.key],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        cwd=_existing(archive.folder),  # where a crashing JVM would leave its hs_err file
         start_new_session=True,  # not stopped with this process's terminal (Ctrl-C)
     )
 
@@ -131,8 +126,7 @@ def create(archive: Archive, log: Any) -> bool:
 
     A local session with the driver's options and `-XX:ArchiveClassesAtExit`, the warm-up job,
     the JVM's exit (it writes the archive), then a session with `-Xshare:on` on the new file
-    before it is renamed into place."""
-    archive.folder.mkdir(parents=True, exist_ok=True)
+    before it is renamed into place. The folder exists (`main` made it)."""
     with (archive.folder / ".lock").open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
