@@ -183,9 +183,8 @@ def read_run(logs: Path
         category = CATEGORIES.get(step, "checks")
         if category not in ("dbt", "Spark"):
             work[category] += seconds
-    builds = {(m["dbt_build_seconds"], m["dbt_elapsed_seconds"]) for m in meta.values()
-              if "dbt_elapsed_seconds" in m}  # the same pair on every asset of one dbt step
-    work["dbt"] = sum(elapsed for _, elapsed in builds)
+    work["dbt"] = sum(build.get("dbt_elapsed_seconds", 0.0)  # each dbt step's, as it logged
+                      for build in record["dbt_steps"].values())
     spark = meta.get("segmentation/customer_segments_parquet", {})
     work["Spark"] = spark.get("export_seconds", 0.0) + spark.get("spark_job_seconds", 0.0)
     events = meta.get("nosql/events", {})

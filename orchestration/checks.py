@@ -17,7 +17,7 @@ import duckdb
 
 from orchestration.assets.exports import EXPORTS_KEY
 from orchestration.assets.raw import RAW_KEY
-from orchestration.metadata import markdown_table
+from orchestration.describe import markdown_table
 from orchestration.resources import RetailResource
 from retail.truth import TRUTH_SQL
 from retail.warehouse import connect

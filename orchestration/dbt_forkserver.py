@@ -26,6 +26,8 @@ manifest there twice, after reading the project and again at the end, and nothin
 Dagster has the project's manifest from the run's `dbt parse`, and the step reads only
 run_results.json, which is still written. Measured on a real-size extract: 0.15-0.2 s per write,
 four writes on the run's critical path. `dbt parse` and every other command write as dbt does.
+And a child's `dbt build` describes each model it builds, for the step to report it while dbt
+runs (orchestration/dbt_describe.py).
 
 Protocol (one connection per invocation): the client sends an 8-byte length with its fds
 (0, 1, 2), then that many bytes of JSON {argv, env, cwd}. The server answers `pid N` once the
@@ -52,6 +54,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from orchestration import dbt_describe
 from orchestration.dbt_client import socket_path
 from retail.child_process import stop_by_stdin
 
@@ -250,6 +253,7 @@ def serve(listener: socket.socket, partial_parse: str | None = None) -> int:
     """Serve until stdin closes, then until the running children have been reported."""
     preload()
     skip_build_manifests()
+    dbt_describe.install()
     warm(partial_parse)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)

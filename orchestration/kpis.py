@@ -7,14 +7,18 @@ additive over days: a line with an invalid order date puts its order under the u
 well) is counted on fct_sales, and the average order value over the period divides the mart's
 revenue by it. The summary of `retail run` prints these figures from `gold/fct_sales`, which
 therefore shows the sales headline too.
+
+Dagster-free, like orchestration/describe.py: dbt's children in a `retail run` compute the
+figures as soon as the models a headline reads are built (orchestration/dbt_describe.py);
+orchestration/metadata.py turns them into materialization metadata.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import dagster as dg
 import duckdb
 
 
@@ -56,29 +60,38 @@ def tier_headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {f"tier_share_{tier.lower()}": round(share, 4) for tier, share in rows}
 
 
-HEADLINES: dict[str, Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]] = {
-    "fct_sales": sales_headline,
-    "kpi_daily_sales": sales_headline,
-    "kpi_web_funnel": payment_headline,
-    "kpi_customer_tiers": tier_headline,
+@dataclass(frozen=True)
+class Headline:
+    compute: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]
+    reads: tuple[str, ...]  # the models it reads: its figures are final once they are built
+
+
+SALES = Headline(sales_headline, reads=("fct_sales", "kpi_daily_sales"))
+HEADLINES: dict[str, Headline] = {
+    "fct_sales": SALES,
+    "kpi_daily_sales": SALES,
+    "kpi_web_funnel": Headline(payment_headline, reads=("kpi_web_funnel",)),
+    "kpi_customer_tiers": Headline(tier_headline, reads=("kpi_customer_tiers",)),
 }
 
 
-def headline_metadata(
-    con: duckdb.DuckDBPyConnection, model: str, log: Any | None = None
-) -> dict[str, Any]:
-    """Headline figures for `model` as metadata (none for other models, or when they fail)."""
-    compute = HEADLINES.get(model)
-    if compute is None:
-        return {}
+def headline_figures(con: duckdb.DuckDBPyConnection, model: str) -> dict[str, Any] | None:
+    """`model`'s headline figures; None when it has none. Raises duckdb.Error when a model it
+    reads is missing or changed shape."""
+    headline = HEADLINES.get(model)
+    return None if headline is None else headline.compute(con)
+
+
+def headlines_reading(model: str) -> list[str]:
+    """The models whose headline figures read `model`."""
+    return [name for name, headline in HEADLINES.items() if model in headline.reads]
+
+
+def headline_entry(con: duckdb.DuckDBPyConnection, model: str) -> dict[str, Any] | None:
+    """`model`'s headline as {"figures": {...}}, or {"error": message} when a model it reads is
+    missing or changed shape; None when it has no headline."""
     try:
-        figures = compute(con)
-    except duckdb.Error as exc:  # a model changed shape: report it, do not fail the run
-        if log is not None:
-            log.warning(f"headline figures for {model} unavailable: {exc}")
-        return {}
-    return {
-        name: dg.MetadataValue.float(value) if isinstance(value, float)
-        else dg.MetadataValue.int(value)
-        for name, value in figures.items()
-    }
+        figures = headline_figures(con, model)
+    except duckdb.Error as exc:
+        return {"error": str(exc)}
+    return None if figures is None else {"figures": figures}

@@ -1,76 +1,15 @@
-"""Materialization metadata read from the warehouse: row counts, schema, a markdown preview.
-
-The preview is for a person: the columns that say what a row is (natural keys, names, dates,
-amounts), not the 32-character surrogate/hash keys nor the lineage columns (`_batch_id`,
-`_ingested_at`, ...), and at most PREVIEW_COLUMNS of them. The full column list stays in
-`dagster/column_schema`.
-"""
+"""Materialization metadata: a table's description (orchestration/describe.py: row count,
+schema, a readable preview) and headline figures (orchestration/kpis.py) as Dagster values."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
 
-from retail.warehouse import table_columns
-
-PREVIEW_ROWS = 5
-PREVIEW_COLUMNS = 8
-_HASH = re.compile(r"[0-9a-fA-F]{32}([0-9a-fA-F]{8}|[0-9a-fA-F]{32})?")  # md5, sha1, sha256
-_SENTINEL = re.compile(r"-\d+")
-_KEY_SUFFIXES = ("_key", "_hash", "_sk")
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")[:40]
-
-
-def _is_hash_column(name: str, type_: str, values: Sequence[Any]) -> bool:
-    """A surrogate/hash key: text whose values are hex digests, apart from the unknown
-    members' sentinels ('-1', '-2'); with no rows to look at, a text `*_key` column."""
-    texts = [v for v in values if v is not None]
-    digests = [v for v in texts if isinstance(v, str) and _HASH.fullmatch(v)]
-    if digests:
-        return all(v in digests or _SENTINEL.fullmatch(str(v)) for v in texts)
-    return not texts and "VARCHAR" in type_.upper() and name.endswith(_KEY_SUFFIXES)
-
-
-def preview_columns(
-    columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], limit: int = PREVIEW_COLUMNS
-) -> list[int]:
-    """Indexes of the columns worth reading, at most `limit`: no lineage (`_...`), no hash key,
-    no `x_key` beside its readable `x` (order_date_key beside order_date)."""
-    names = {name for name, _ in columns}
-    keep = [i for i, (name, type_) in enumerate(columns)
-            if not name.startswith("_")
-            and not (name.endswith("_key") and name.removesuffix("_key") in names)  # date keys
-            and not _is_hash_column(name, type_, [row[i] for row in rows])]
-    return keep[:limit]
-
-
-def preview_markdown(
-    columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], total_rows: int
-) -> str:
-    """The first rows on the readable columns, with a line saying what was left out."""
-    keep = preview_columns(columns, rows)
-    table = markdown_table([columns[i][0] for i in keep], [[row[i] for i in keep] for row in rows])
-    hidden = len(columns) - len(keep)
-    note = f"{len(rows)} of {total_rows:,} rows"
-    if hidden:
-        note += (f"; {hidden} of {len(columns)} columns not shown (surrogate keys, lineage, "
-                 "the rest: see the column schema)")
-    return f"{table}\n\n_{note}_"
-
-
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+from orchestration.describe import PREVIEW_ROWS, describe_table
 
 
 def table_metadata(
@@ -79,17 +18,36 @@ def table_metadata(
 ) -> dict[str, Any]:
     """Row count, column schema and the first rows of `schema.name` as Dagster metadata
     (`columns`: its (name, type) columns when the caller has read them already)."""
-    columns = table_columns(con, schema, name) if columns is None else columns
-    relation = f'"{schema}"."{name}"'
-    ((count,),) = con.execute(f"select count(*) from {relation}").fetchall()
-    preview = con.execute(f"select * from {relation} limit {int(preview_rows)}").fetchall()
+    return description_metadata(describe_table(con, schema, name, preview_rows, columns))
+
+
+def description_metadata(description: dict[str, Any]) -> dict[str, Any]:
+    """`describe_table`'s description as Dagster metadata."""
     return {
-        "dagster/row_count": dg.MetadataValue.int(int(count)),
-        "dagster/table_name": f"{schema}.{name}",
+        "dagster/row_count": dg.MetadataValue.int(int(description["row_count"])),
+        "dagster/table_name": description["table_name"],
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=col, type=str(typ)) for col, typ in columns]
+            columns=[dg.TableColumn(name=col, type=typ) for col, typ in description["columns"]]
         ),
-        "preview": dg.MetadataValue.md(preview_markdown(columns, preview, int(count))),
+        "preview": dg.MetadataValue.md(description["preview"]),
+    }
+
+
+def headline_metadata(entry: dict[str, Any] | None, model: str, log: Any | None = None
+                      ) -> dict[str, Any]:
+    """A headline entry (orchestration/kpis.py `headline_entry`) as metadata: its figures;
+    none when the model has no headline, or when it failed (reported as a warning: a model
+    changed shape, and the run goes on)."""
+    if entry is None:
+        return {}
+    if "error" in entry:
+        if log is not None:
+            log.warning(f"headline figures for {model} unavailable: {entry['error']}")
+        return {}
+    return {
+        name: dg.MetadataValue.float(value) if isinstance(value, float)
+        else dg.MetadataValue.int(value)
+        for name, value in entry["figures"].items()
     }
 
 

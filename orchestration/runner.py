@@ -61,6 +61,7 @@ class RunSummary:
     checks: list[CheckOutcome] = field(default_factory=list)
     gold_rows: dict[str, int] = field(default_factory=dict)
     materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dbt_steps: dict[str, dict[str, float]] = field(default_factory=dict)  # each step's dbt build
 
     @property
     def failed_error_checks(self) -> list[CheckOutcome]:
@@ -91,11 +92,16 @@ def _metadata_values(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def summarize(instance: dg.DagsterInstance, run_id: str, success: bool, wall: float) -> RunSummary:
     """Step timings, check outcomes and gold row counts from the run's event log."""
+    from orchestration.dbt_build import parse_timing
+
     summary = RunSummary(run_id=run_id, success=success, wall_seconds=wall)
     started: dict[str, float] = {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
+            timing = parse_timing(entry.user_message) if entry.step_key else None
+            if timing is not None:
+                summary.dbt_steps[entry.step_key] = timing
             continue
         kind = event.event_type_value
         if kind == "STEP_START":
@@ -187,6 +193,7 @@ def write_record(summary: RunSummary, path: Path) -> None:
         "steps": [asdict(step) for step in summary.steps],
         "checks": [asdict(check) for check in summary.checks],
         "gold_rows": summary.gold_rows,
+        "dbt_steps": summary.dbt_steps,
     }
     record["materializations"] = {
         key: {name: value for name, value in values.items()

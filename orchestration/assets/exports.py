@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from orchestration.metadata import markdown_table
+from orchestration.describe import markdown_table
 from orchestration.resources import RetailResource
 
 EXPORTS_KEY = dg.AssetKey(["exports", "powerbi"])

@@ -8,7 +8,8 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.metadata import folder_size, markdown_table
+from orchestration.describe import markdown_table
+from orchestration.metadata import folder_size
 from orchestration.resources import DUCKDB_POOL, RetailResource
 from orchestration.translator import SPARK_SEGMENTS_KEY
 

@@ -154,20 +154,53 @@ def test_schedule_and_sensor_have_descriptions(ui) -> None:
 
 
 def test_dbt_asset_durations_are_the_models_own(ui) -> None:
+    from orchestration.dbt_build import parse_timing
+
+    run_id = ui.run_id()
     stats = ui.query(
         """query($id: ID!) { runOrError(runId: $id) { ... on Run {
-             stepStats { stepKey startTime endTime } } } }""", id=ui.run_id())
+             stepStats { stepKey startTime endTime } } } }""", id=run_id)
     steps = {s["stepKey"]: s["endTime"] - s["startTime"] for s in stats["runOrError"]["stepStats"]}
+    # the whole dbt build of each dbt step is in the step's log
+    logs = ui.query(
+        """query($id: ID!) { logsForRun(runId: $id, limit: 100000) { ... on EventConnection {
+             events { ... on MessageEvent { message stepKey } } } } }""", id=run_id)
+    builds = {e["stepKey"]: parse_timing(e["message"]) for e in logs["logsForRun"]["events"]
+              if e and parse_timing(e.get("message") or "")}
+    assert set(builds) == {"dbt_models", "dbt_segmentation_models"}, builds
+    build = builds["dbt_models"]
+    assert 0 < build["dbt_elapsed_seconds"] < build["dbt_build_seconds"] <= steps["dbt_models"]
     models = [["gold", "fct_sales"], ["gold", "dim_customers"], ["gold", "dim_date"],
               ["gold", "kpi_daily_sales"], ["silver", "stg_crm__sales"]]
     durations = {}
     for path in models:
         meta = ui.materialization(path)
         durations["/".join(path)] = meta["duration_seconds"]
-        # the whole dbt build of the step is still there, under its own name
-        assert meta["duration_seconds"] < meta["dbt_build_seconds"] <= steps["dbt_models"]
+        assert meta["duration_seconds"] < build["dbt_build_seconds"]
     assert sum(durations.values()) < steps["dbt_models"]
     assert len(set(durations.values())) > 1, durations
+
+
+def test_every_dbt_check_evaluates_its_assets_materialization_of_the_run(ui) -> None:
+    """An evaluation is tied to its asset's latest materialization when it is stored: the dbt
+    steps yield each model's output before its checks, also while dbt still runs."""
+    run_id = ui.run_id()
+    for path in (["silver", "stg_crm__sales"], ["gold", "dim_customers"], ["gold", "fct_sales"],
+                 ["gold", "kpi_daily_sales"], ["gold", "customer_segments"]):
+        data = ui.query(
+            """query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) {
+                 assetChecksOrError { ... on AssetChecks { checks { name
+                   executionForLatestMaterialization { runId status
+                     evaluation { targetMaterialization { runId } } } } } } } }""",
+            keys=[{"path": path}])
+        [node] = data["assetNodes"]
+        checks = node["assetChecksOrError"]["checks"]
+        assert checks, path
+        for check in checks:
+            execution = check["executionForLatestMaterialization"]
+            assert execution is not None and execution["runId"] == run_id, (path, check)
+            target = execution["evaluation"]["targetMaterialization"]
+            assert target is not None and target["runId"] == run_id, (path, check)
 
 
 def test_previews_show_readable_columns(ui) -> None:

@@ -207,3 +207,36 @@ def test_a_served_build_writes_no_manifest_but_its_results(project, server, tmp_
     assert outcomes["real"][2] and not outcomes["served"][2]
     proc, _events = dbt_in(CLIENT, ["parse"], project, tmp_path / "parsed")
     assert proc.returncode == 0 and (tmp_path / "parsed" / "manifest.json").exists()
+
+
+def test_a_served_build_describes_each_model_it_builds(project, server, tmp_path) -> None:
+    """Through the server, `dbt build` writes a line per model it built (what the step reports
+    while dbt runs: orchestration/dbt_describe.py), read from the warehouse dbt just wrote; a
+    model that failed gets none, and neither `dbt run` nor the real dbt writes any."""
+    import duckdb
+
+    from orchestration.dbt_describe import FILE_NAME, Descriptions
+
+    proc, _events = dbt_in(CLIENT, ["build"], project, tmp_path / "served")
+    assert proc.returncode == 1  # `bad` reads a missing table
+    results = json.loads((tmp_path / "served" / "run_results.json").read_text())["results"]
+    assert {r["unique_id"]: r["status"] for r in results} == {
+        "model.mini.ok": "success", "model.mini.bad": "error"}
+    descriptions = Descriptions(tmp_path / "served" / FILE_NAME)
+    descriptions.refresh()
+    [line] = descriptions.lines
+    with duckdb.connect(str(project.parent / "mini.duckdb"), read_only=True) as con:
+        ((rows,),) = con.execute("select count(*) from main.ok").fetchall()
+    assert (line["schema"], line["name"], line["headlines"]) == ("main", "ok", {})
+    assert line["table"]["row_count"] == rows == 1
+    assert line["table"]["columns"] == [["x", "INTEGER"]]
+    assert "| x |" in line["table"]["preview"]
+    assert descriptions.final("main", "ok", ["ok", "bad"]) == (line["table"], None)
+    assert descriptions.final("main", "bad", ["ok", "bad"]) is None
+
+    for name, executable, args in (("run", CLIENT, ["run", "--select", "ok"]),
+                                   ("real", dbt_executable(), ["build", "--select", "ok"])):
+        proc, _events = dbt_in(executable, args, project, tmp_path / name)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert (tmp_path / name / "run_results.json").exists()
+        assert not (tmp_path / name / FILE_NAME).exists(), name
