@@ -19,13 +19,15 @@ pid, so nothing is written to the environment; anywhere else (`dagster dev`, who
 their own processes, tests, scripts) the client runs the real dbt, as before.
 
 One difference from `dbt`, for `dbt build` only (what a run's Dagster steps run): a child
-writes no `manifest.json` (nor `semantic_manifest.json`) into the build's target folder
-(`skip_build_manifests`). dagster-dbt gives every invocation a target folder of its own, which
-the step deletes when dbt succeeds (orchestration/dbt_build.py); dbt writes the whole project's
-manifest there twice, after reading the project and again at the end, and nothing reads either:
-Dagster has the project's manifest from the run's `dbt parse`, and the step reads only
-run_results.json, which is still written. Measured on a real-size extract: 0.15-0.2 s per write,
-four writes on the run's critical path. `dbt parse` and every other command write as dbt does.
+writes no `manifest.json` (nor `semantic_manifest.json`) and no `graph.gpickle` into the build's
+target folder (`skip_build_artifacts`). dagster-dbt gives every invocation a target folder of its
+own, which the step deletes when dbt succeeds (orchestration/dbt_build.py); dbt writes the whole
+project's manifest there twice, after reading the project and again at the end, and its graph
+with every node serialized once, and nothing reads them: Dagster has the project's manifest from
+the run's `dbt parse`, and the step reads only run_results.json, which is still written (so are
+the compiled SQL files, for a failed build's folder). Measured on a real-size extract: 0.15-0.2 s
+per manifest write, four writes on the run's critical path, and ~0.15 s per graph, before each
+build's first node. `dbt parse` and every other command write as dbt does.
 And a child's `dbt build` describes each model it builds, for the step to report it while dbt
 runs (orchestration/dbt_describe.py).
 
@@ -129,22 +131,33 @@ def warm(partial_parse: str | None) -> None:
         manifest.writable_manifest().to_dict(omit_none=False)
 
 
-def skip_build_manifests() -> None:
-    """Make `dbt build` write no manifest in this process and its children (see the module)."""
+def skip_build_artifacts() -> None:
+    """Make `dbt build` write no manifest and no graph.gpickle in this process and its children
+    (see the module)."""
     import dbt.parser.manifest as parser_manifest
     import dbt.task.runnable as runnable
+    from dbt.compilation import Compiler
     from dbt.flags import get_flags
 
+    def building() -> bool:
+        return getattr(get_flags(), "WHICH", None) == "build"
+
     write = parser_manifest.write_manifest
+    write_graph_file = Compiler.write_graph_file
 
     def write_unless_build(manifest: Any, *args: Any, **kwargs: Any) -> None:
-        if getattr(get_flags(), "WHICH", None) != "build":
+        if not building():
             write(manifest, *args, **kwargs)
         else:  # what writing it does to the manifest in memory, without the file
             manifest.build_parent_and_child_maps()
             manifest.build_group_map()
 
+    def write_graph_unless_build(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not building():
+            write_graph_file(self, *args, **kwargs)
+
     parser_manifest.write_manifest = runnable.write_manifest = write_unless_build
+    Compiler.write_graph_file = write_graph_unless_build
 
 
 def single_threaded() -> bool:
@@ -252,7 +265,7 @@ def _child(fds: list[int], request: dict[str, Any], inherited: list[int]) -> Non
 def serve(listener: socket.socket, partial_parse: str | None = None) -> int:
     """Serve until stdin closes, then until the running children have been reported."""
     preload()
-    skip_build_manifests()
+    skip_build_artifacts()
     dbt_describe.install()
     warm(partial_parse)
     wake_r, wake_w = os.pipe()

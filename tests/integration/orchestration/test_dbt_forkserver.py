@@ -189,10 +189,12 @@ def test_an_interrupt_reaches_the_forked_dbt(project, server) -> None:
     assert served == real
 
 
-def test_a_served_build_writes_no_manifest_but_its_results(project, server, tmp_path) -> None:
+def test_a_served_build_writes_no_manifest_nor_graph_but_its_results(project, server,
+                                                                    tmp_path) -> None:
     """`dbt build` through the server writes run_results.json (what the step reads) and not the
-    manifest dbt writes beside it (nobody reads it: see the server's module); the events and the
-    results are dbt's, and `dbt parse` through the server still writes its manifest."""
+    manifest and graph dbt writes beside it (nobody reads them: see the server's module); the
+    events and the results are dbt's, and `dbt parse` through the server still writes its
+    manifest."""
     outcomes = {}
     for name, executable in (("served", CLIENT), ("real", dbt_executable())):
         target = tmp_path / name
@@ -201,10 +203,10 @@ def test_a_served_build_writes_no_manifest_but_its_results(project, server, tmp_
         results = json.loads((target / "run_results.json").read_text())["results"]
         outcomes[name] = (sorted((r["unique_id"], r["status"]) for r in results),
                           [n for n in names(events) if n[0] != "ArtifactWritten"],
-                          (target / "manifest.json").exists())
+                          (target / "manifest.json").exists(), (target / "graph.gpickle").exists())
     assert outcomes["served"][:2] == outcomes["real"][:2]
     assert outcomes["served"][0] == [("model.mini.ok", "success")]
-    assert outcomes["real"][2] and not outcomes["served"][2]
+    assert outcomes["real"][2:] == (True, True) and outcomes["served"][2:] == (False, False)
     proc, _events = dbt_in(CLIENT, ["parse"], project, tmp_path / "parsed")
     assert proc.returncode == 0 and (tmp_path / "parsed" / "manifest.json").exists()
 
