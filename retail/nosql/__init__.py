@@ -9,44 +9,47 @@ Public API (what the CLI and the Dagster assets call):
 - `aggregate_most_viewed_products`, `aggregate_category_views_daily`,
   `aggregate_session_funnel`, `run_aggregations` (db, duckdb_path): write `gold.nosql_*`
 - `check_against_dbt(db, duckdb_path) -> ConsistencyReport`
+
+Each name is imported from its module on first use (PEP 562): a `retail run` imports the servers'
+module and the events sync as it starts, and importing everything else then (the profiles, the
+aggregations, the checks) was on the run's path to its first step.
 """
 
-from retail.nosql.aggregations import (
-    aggregate_category_views_daily,
-    aggregate_most_viewed_products,
-    aggregate_session_funnel,
-    run_aggregations,
-)
-from retail.nosql.checks import ConsistencyReport, check_against_dbt
-from retail.nosql.events import SyncResult, sync_events
-from retail.nosql.profiles import build_customer_profiles, sync_customer_profiles
-from retail.nosql.redact import redact_text, redact_uri
-from retail.nosql.server import (
-    MongoOperationError,
-    MongoUnavailableError,
-    MongoUriError,
-    database_name,
-    mongo_client,
-    mongo_database,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "ConsistencyReport",
-    "MongoOperationError",
-    "MongoUnavailableError",
-    "MongoUriError",
-    "SyncResult",
-    "aggregate_category_views_daily",
-    "aggregate_most_viewed_products",
-    "aggregate_session_funnel",
-    "build_customer_profiles",
-    "check_against_dbt",
-    "database_name",
-    "mongo_client",
-    "mongo_database",
-    "redact_text",
-    "redact_uri",
-    "run_aggregations",
-    "sync_customer_profiles",
-    "sync_events",
-]
+_MODULE_OF = {
+    "aggregate_category_views_daily": "aggregations",
+    "aggregate_most_viewed_products": "aggregations",
+    "aggregate_session_funnel": "aggregations",
+    "run_aggregations": "aggregations",
+    "ConsistencyReport": "checks",
+    "check_against_dbt": "checks",
+    "SyncResult": "events",
+    "sync_events": "events",
+    "build_customer_profiles": "profiles",
+    "sync_customer_profiles": "profiles",
+    "redact_text": "redact",
+    "redact_uri": "redact",
+    "MongoOperationError": "server",
+    "MongoUnavailableError": "server",
+    "MongoUriError": "server",
+    "database_name": "server",
+    "mongo_client": "server",
+    "mongo_database": "server",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

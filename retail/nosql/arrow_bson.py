@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -33,8 +34,6 @@ import pyarrow.compute as pc
 _NULL, _DOUBLE, _STRING, _DOCUMENT, _ARRAY = 0x0A, 0x01, 0x02, 0x03, 0x04
 _BOOL, _DATETIME, _INT32, _INT64, _DECIMAL = 0x08, 0x09, 0x10, 0x12, 0x13
 _BINARY = pa.large_binary()  # 64-bit offsets: a batch's bytes may pass 2 GiB
-_TYPE_BYTES = pa.array([bytes([code]) for code in range(256)], _BINARY)
-_EMPTY = pa.scalar(b"", _BINARY)
 _MS_PER_DAY = 86_400_000
 _EXPONENT_BIAS = 6176
 _TEN_TO_34 = 10**34  # a Decimal128's significand holds at most 34 digits
@@ -44,6 +43,20 @@ _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 class Unsupported(Exception):
     """A column this module does not encode exactly as the driver would."""
 
+
+
+# Made on first use: pyarrow imports pandas (~0.15 s) the first time it converts a Python value,
+# and a `retail run` imports this module as it starts (the events sync), long before a document
+# is encoded (never, on an extract without web events).
+@cache
+def _type_bytes() -> pa.Array:
+    """Each BSON type code as a one-byte binary, indexed by the code."""
+    return pa.array([bytes([code]) for code in range(256)], _BINARY)
+
+
+@cache
+def _empty() -> pa.Scalar:
+    return pa.scalar(b"", _BINARY)
 
 def _fixed(values: np.ndarray) -> pa.Array:
     """Each row of `values` (one fixed-width little-endian value per row) as a binary value."""
@@ -76,7 +89,7 @@ def _join(*parts: pa.Array | bytes) -> pa.Array:
     """Row by row, the parts end to end (a `bytes` part: the same in every row)."""
     return pc.binary_join_element_wise(
         *(pa.scalar(part, _BINARY) if isinstance(part, bytes) else part for part in parts),
-        _EMPTY)
+        _empty())
 
 
 def _valid(array: pa.Array) -> np.ndarray:
@@ -91,7 +104,7 @@ def _unless_null(valid: np.ndarray, values: pa.Array) -> pa.Array:
     """`values`, with an empty value where the source was null (a BSON null has no value)."""
     if valid.all():
         return values
-    return pc.if_else(pa.array(valid), values, _EMPTY)
+    return pc.if_else(pa.array(valid), values, _empty())
 
 
 def _document(body: pa.Array) -> pa.Array:
@@ -104,7 +117,7 @@ def _elements(codes: np.ndarray, keys: pa.Array | bytes, values: pa.Array) -> pa
     """type byte + key (NUL-terminated) + value, per row."""
     if isinstance(keys, bytes) and len(codes) and (codes == codes[0]).all():
         return _join(bytes([codes[0]]) + keys, values)  # one type in every row: one prefix
-    return _join(_TYPE_BYTES.take(pa.array(codes)), keys, values)
+    return _join(_type_bytes().take(pa.array(codes)), keys, values)
 
 
 def _integers(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
@@ -194,7 +207,7 @@ def _value(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
     kind = array.type
     valid = _valid(array)
     if pa.types.is_null(kind):
-        return _codes(valid, _NULL), pa.repeat(_EMPTY, len(array))
+        return _codes(valid, _NULL), pa.repeat(_empty(), len(array))
     if pa.types.is_boolean(kind):
         flags = np.asarray(array.fill_null(False), dtype=np.uint8)
         return _codes(valid, _BOOL), _unless_null(valid, _fixed(flags))
@@ -255,7 +268,7 @@ def _field_elements(name: str, column: Column) -> pa.Array:
     compact = _elements(codes, key, encoded)
     positions = np.cumsum(column.rows) - 1  # row -> its value, where present
     taken = compact.take(pa.array(positions, mask=~column.rows))
-    return taken.fill_null(_EMPTY)
+    return taken.fill_null(_empty())
 
 
 def _pairs(columns: Fields) -> list[tuple[str, Column]]:
@@ -277,7 +290,7 @@ def _body(columns: Fields, rows: int) -> pa.Array:
     parts = [_field_elements(name, column) for name, column in
              (columns.items() if isinstance(columns, Mapping) else columns)]
     if not parts:
-        return pa.repeat(_EMPTY, rows)
+        return pa.repeat(_empty(), rows)
     return _join(*parts)
 
 

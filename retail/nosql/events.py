@@ -47,6 +47,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -220,9 +221,15 @@ def bucket_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 _TYPE_BITS = {name: 1 << index for index, name in enumerate(EVENT_TYPES)}
-# each set of event types (a bitmask of `_TYPE_BITS`) -> its types, sorted
-_TYPE_SETS = pa.array([sorted(name for name, bit in _TYPE_BITS.items() if mask & bit)
-                       for mask in range(1 << len(EVENT_TYPES))], pa.list_(pa.string()))
+
+
+@cache  # made on first use, as arrow_bson's constants: a conversion imports pandas
+def _type_sets() -> pa.Array:
+    """Each set of event types (a bitmask of `_TYPE_BITS`) -> its types, sorted."""
+    return pa.array([sorted(name for name, bit in _TYPE_BITS.items() if mask & bit)
+                     for mask in range(1 << len(EVENT_TYPES))], pa.list_(pa.string()))
+
+
 _NO_TIME = (np.iinfo(np.int64).max, np.iinfo(np.int64).min)
 _US_PER_DAY = 86_400_000_000
 
@@ -337,7 +344,7 @@ def bucket_fields(lines: pa.Table, loads: list[Load], starts: np.ndarray
         ("n", pa.array(sizes, pa.int64())),
         ("events", Present(events.filter(pa.array(several)), several)),
         ("events", Present(alone.filter(pa.array(single)), single)),
-        ("event_types", _TYPE_SETS.take(pa.array(types))),
+        ("event_types", _type_sets().take(pa.array(types))),
         ("payment_statuses", _lists(
             np.concatenate([[0], np.cumsum(np.add.reduceat(payments.astype(np.int64), starts))]),
             column["payment_status"].filter(pa.array(payments)))),
