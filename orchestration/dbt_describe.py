@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.describe import describe_table
-from orchestration.kpis import HEADLINES, headline_entry, headlines_reading
+from orchestration.kpis import HEADLINES, Headline, headline_entry, headlines_reading
 
 FILE_NAME = "retail_descriptions.jsonl"
 _write_lock = threading.Lock()  # dbt's worker threads append whole lines, one at a time
@@ -79,13 +79,25 @@ def describe_built(adapter: Any, schema: str, name: str, path: Path) -> None:
         with adapter.connection_named(f"describe {schema}.{name}"):
             con = adapter.connections.get_thread_connection().handle.cursor()
             line = {"schema": schema, "name": name, "table": describe_table(con, schema, name),
-                    "headlines": {model: headline_entry(con, model)
-                                  for model in headlines_reading(name)}}
+                    "headlines": _headlines_reading(con, name)}
         text = json.dumps(line, default=str) + "\n"
     except Exception:  # only metadata: the step reads it from the warehouse after dbt exits
         return
     with _write_lock, contextlib.suppress(OSError), path.open("a") as out:
         out.write(text)
+
+
+def _headlines_reading(con: Any, name: str) -> dict[str, dict[str, Any] | None]:
+    """The headline entry of each model whose headline reads `name`, each headline computed
+    once (fct_sales and kpi_daily_sales share theirs)."""
+    computed: dict[Headline, dict[str, Any] | None] = {}
+    entries = {}
+    for model in headlines_reading(name):
+        headline = HEADLINES[model]
+        if headline not in computed:
+            computed[headline] = headline_entry(con, model)
+        entries[model] = computed[headline]
+    return entries
 
 
 class Descriptions:
