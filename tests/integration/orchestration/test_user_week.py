@@ -20,6 +20,7 @@ what dbt holds; the Power BI exports equal gold.
 from __future__ import annotations
 
 import csv
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -126,6 +127,15 @@ def _assert_exports_equal_gold(settings, con: duckdb.DuckDBPyConnection) -> None
         con.execute("select sum(sales_amount) from gold.fct_sales").fetchone()[0])
 
 
+def _assert_headline(summary: str, expected: ux.Expected) -> None:
+    """The summary's sales figures (gold/fct_sales's metadata, which the dbt step reports while
+    dbt still builds the mart they read) are this run's gold, not the run's before."""
+    match = re.search(r"revenue ([0-9,.]+) \| orders ([0-9,]+)", summary)
+    assert match, summary[-3000:]
+    assert (Decimal(match[1].replace(",", "")), int(match[2].replace(",", ""))) == (
+        expected.revenue, expected.orders)
+
+
 def _assert_stores_agree(settings, expected: ux.Expected | None) -> None:
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         _assert_every_row_accounted_for(con)
@@ -152,6 +162,7 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
         assert " passed, 0 failed, 1 warned, " in summary
         assert "warn gold/fct_sales:assert_fct_sales_members_known" in summary
         _assert_stores_agree(settings, ux.expected_gold([week_9]))
+        _assert_headline(summary, ux.expected_gold([week_9]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             assert con.execute("select distinct _batch_id from bronze.crm_sales_details"
                                ).fetchall() == [("week-9",)]
@@ -164,9 +175,10 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
 
         # 3. a later delivery whose name sorts first
         week_10 = ux.week_10()
-        _, progress = _run(["--raw", str(week_10.write(deliveries))], capsys, settings)
+        summary, progress = _run(["--raw", str(week_10.write(deliveries))], capsys, settings)
         assert "starts a new warehouse" not in progress
         _assert_stores_agree(settings, ux.expected_gold([week_9, week_10]))
+        _assert_headline(summary, ux.expected_gold([week_9, week_10]))
         with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
             quantity = con.execute(
                 "select quantity from gold.fct_sales where order_number = 'SO70002'"
@@ -180,8 +192,9 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
         # 4. week-10 delivered again, corrected: fewer events, SO70011 withdrawn
         corrected = ux.week_10(events=ux.WEEK_10_EVENTS[:7])
         corrected.sales = [line for line in corrected.sales if line[0] != "SO70011"]
-        _run(["--raw", str(corrected.write(deliveries))], capsys, settings)
+        summary, _ = _run(["--raw", str(corrected.write(deliveries))], capsys, settings)
         _assert_stores_agree(settings, ux.expected_gold([week_9, corrected]))
+        _assert_headline(summary, ux.expected_gold([week_9, corrected]))
         loads, events = _loads(settings), _events_identity(settings)
 
         # 5. the same delivery again, unchanged: nothing is loaded again, nothing reloaded
@@ -205,3 +218,4 @@ def test_a_users_week(tmp_path: Path, run_env, capsys: pytest.CaptureFixture) ->
         expected = ux.expected_gold([week_9, corrected, week_11])
         assert expected.web_events == ux.expected_gold([week_9, corrected]).web_events + 2
         _assert_stores_agree(settings, expected)  # gold, MongoDB and exports hold week-11
+        _assert_headline(summary, expected)
