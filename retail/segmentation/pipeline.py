@@ -92,7 +92,7 @@ def run_segmentation(
     own_session = spark is None
     where = spark_target(settings)  # computed once: checked here, opened below
     spark_mode = where.mode if own_session else "given"
-    if own_session:
+    if own_session and not warmup.checked(where):  # (a warmed session was checked already)
         preflight(where)  # no Java / no Connect server: say so before exporting anything
     try:
         started = time.perf_counter()

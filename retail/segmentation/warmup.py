@@ -68,12 +68,14 @@ class _Warmup:
         self.session: SparkSession | None = None
         self.primed = False
         self.discarded = threading.Event()  # no step will take it: skip or cancel the warm-up job
+        self.checked = threading.Event()  # its `preflight` passed: Java runs and is new enough
         self.thread = threading.Thread(target=self._open, name="spark-warmup", daemon=True)
 
     def _open(self) -> None:
         _lower_this_threads_priority(WARMUP_NICENESS)  # the JVM inherits it
         try:
             preflight(self.target)
+            self.checked.set()
             self.session = open_session(self.target)
         except Exception:  # reported by the Spark step's own start (see the module docstring)
             self.session = None
@@ -150,6 +152,13 @@ def start(settings: Settings) -> None:
             return
         _pending = _Warmup(target)
         _pending.thread.start()
+
+
+def checked(target: SparkTarget) -> bool:
+    """Whether the session being warmed for `target` passed the checks a step runs before it
+    exports anything (`preflight`: `java -version`, ~0.1 s and a JVM's start)."""
+    with _lock:
+        return _pending is not None and _pending.target == target and _pending.checked.is_set()
 
 
 def take(target: SparkTarget) -> SparkSession | None:

@@ -1,6 +1,7 @@
 """The run's Spark session started in the background (retail/segmentation/warmup.py): the Spark
 step takes the warmed session, primed by a first job on made-up input of the real input's
-columns; a session nobody took is stopped, Spark Connect is not warmed.
+columns, and skips its own Java check only when the warm-up's passed; a session nobody took is
+stopped, Spark Connect is not warmed.
 
 Runs in a child process: a warmed local session would otherwise be the same JVM session the
 other segmentation tests share (getOrCreate), and `discard` would stop it under them."""
@@ -34,9 +35,12 @@ scratch = Path(sys.argv[1]) / "tmp"
 scratch.mkdir()
 tempfile.tempdir = str(scratch)  # where the warm-up's made-up input goes
 
+assert not warmup.checked(target), "nothing started: nothing checked"
 warmup.start(settings)
 first = warmup._pending
+assert first.checked.wait(300) and warmup.checked(target), "the warm-up checked Java"
 session = warmup.take(target)
+assert not warmup.checked(target), "taken: nothing left to vouch for"
 assert first is not None and first.primed, "the taken session ran the warm-up job"
 assert session is not None and session.range(5).count() == 5
 assert not list(scratch.glob("retail-spark-warmup-*")), list(scratch.iterdir())
@@ -55,6 +59,15 @@ pending = warmup._pending
 warmup.discard()  # the run ended before its Spark step
 assert SparkContext._active_spark_context is None, "an untaken session is stopped"
 assert pending is not None and not pending.primed, "a discarded warm-up runs no job"
+
+import os
+os.environ["JAVA_HOME"] = str(scratch / "no-java")  # a warm-up whose Java check fails
+warmup.start(settings)
+pending = warmup._pending
+pending.thread.join()
+assert pending.session is None and not warmup.checked(target), "a failed check vouches for nothing"
+warmup.discard()
+del os.environ["JAVA_HOME"]
 
 remote = Settings.rooted_at(Path(sys.argv[1]), SPARK_REMOTE="sc://127.0.0.1:1")
 warmup.start(remote)
