@@ -23,14 +23,13 @@ sessions are a gRPC client that starts in a second: they are not warmed.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retail.child_process import lower_this_threads_priority
 from retail.segmentation.session import (
     SparkTarget,
     open_session,
@@ -53,15 +52,6 @@ if TYPE_CHECKING:
 WARMUP_NICENESS = 10
 
 
-def _lower_this_threads_priority(niceness: int) -> None:
-    """Make the calling thread `niceness` nicer; processes it starts inherit that (Linux, where
-    a priority is a thread's; elsewhere nothing changes)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-
-
 class _Warmup:
     def __init__(self, target: SparkTarget) -> None:
         self.target = target
@@ -72,7 +62,7 @@ class _Warmup:
         self.thread = threading.Thread(target=self._open, name="spark-warmup", daemon=True)
 
     def _open(self) -> None:
-        _lower_this_threads_priority(WARMUP_NICENESS)  # the JVM inherits it
+        lower_this_threads_priority(WARMUP_NICENESS)  # the JVM inherits it
         try:
             preflight(self.target)
             self.checked.set()
