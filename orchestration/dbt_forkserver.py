@@ -50,6 +50,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import traceback
 import types
 from collections.abc import Iterator
@@ -192,6 +193,9 @@ def prepare(partial_parse: str | None) -> None:
     thread = threading.Thread(target=work, name="dbt-prepare")
     thread.start()
     thread.join()
+    deadline = time.monotonic() + 1.0  # the kernel lists a joined thread a moment longer
+    while not single_threaded() and time.monotonic() < deadline:
+        time.sleep(0.001)
     if errors:
         raise errors[0]
 
