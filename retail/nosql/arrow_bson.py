@@ -44,7 +44,6 @@ class Unsupported(Exception):
     """A column this module does not encode exactly as the driver would."""
 
 
-
 # Made on first use: pyarrow imports pandas (~0.15 s) the first time it converts a Python value,
 # and a `retail run` imports this module as it starts (the events sync), long before a document
 # is encoded (never, on an extract without web events).
@@ -57,6 +56,7 @@ def _type_bytes() -> pa.Array:
 @cache
 def _empty() -> pa.Scalar:
     return pa.scalar(b"", _BINARY)
+
 
 def _fixed(values: np.ndarray) -> pa.Array:
     """Each row of `values` (one fixed-width little-endian value per row) as a binary value."""
