@@ -40,6 +40,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from retail.nosql.aggregations import (
+    current_products,
+    event_figures,
+    funnel_totals,
+)
 from retail.nosql.events import SyncResult, sync_events
 from retail.nosql.server import mongo_database, start_profiles_early
 from retail.settings import Settings
@@ -79,9 +84,6 @@ class _Pending:
                 result = sync_events(db, self.settings.duckdb_path, progress=False,
                                      on_released=self.released.set, cancel=self.cancel)
                 sync_seconds = round(time.perf_counter() - started, 3)
-                # imported once the warehouse is released, beside dbt (not on the run's path)
-                from retail.nosql.aggregations import event_figures, funnel_totals
-
                 self.gold.wait()  # one pass for both figures needs gold's products
                 started = time.perf_counter()
                 if self.products is not None and not self.cancel.is_set():
@@ -145,8 +147,6 @@ def gold_built(settings: Settings) -> None:
     if (pending is None or pending.settings.duckdb_path != settings.duckdb_path
             or pending.gold.is_set()):
         return
-    from retail.nosql.aggregations import current_products  # the sync's thread imported it
-
     try:
         pending.products = current_products(settings.duckdb_path)
     except Exception:  # gold not there after all: the MongoDB step reports it
