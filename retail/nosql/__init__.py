@@ -12,7 +12,7 @@ Public API (what the CLI and the Dagster assets call):
 
 Each name is imported from its module on first use (PEP 562): a `retail run` imports the servers'
 module and the events sync as it starts, and importing everything else then (the profiles, the
-aggregations, the checks) was on the run's path to its first step.
+checks) was on the run's path to its first step.
 """
 
 import importlib
