@@ -490,6 +490,7 @@ def sync_events(
     full: bool = False,
     on_released: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
+    also_read: Callable[[Any], None] | None = None,
 ) -> SyncResult:
     """Make `events` mirror `bronze.web_events` of `duckdb_path`; `full` reloads everything.
 
@@ -497,6 +498,8 @@ def sync_events(
     then it is released (detached) and `on_released()` is called, so another process (dbt) can
     open it for writing while the documents are still being inserted. `cancel`, once set,
     stops the sync before its next bulk write (`SyncCancelled`); the ledger keeps what is done.
+    `also_read(con)` is called first with the sync's connection (the warehouse attached
+    read-only and in use): what else its caller reads from the warehouse before it is released.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -513,6 +516,8 @@ def sync_events(
                 on_released()
 
     try:
+        if also_read is not None:
+            also_read(con)
         loads = warehouse_loads(con, duckdb_path)
         keep = 0 if full else _common_prefix(ledger.loads, loads)
         result = SyncResult(loads=len(loads), kept=keep, removed=len(ledger.loads) - keep)

@@ -25,9 +25,11 @@ pass with no `$match`, as before.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
+from retail.errors import RetailError
 from retail.nosql.load_ledger import SESSION_SAMPLE, mirrored_loads
 
 EVENTS = "events"
@@ -61,18 +63,27 @@ def range_filters(field: str, points: list[Any]) -> list[dict[str, Any]]:
     return filters
 
 
+class PassCancelled(RetailError):
+    """A pass was stopped between two parts (`cancel` set): the run ended first."""
+
+
 def aggregate_parts(db: Any, pipeline: list[dict[str, Any]],
-                    sessioned: list[dict[str, Any]] | None = None) -> list[list[dict[str, Any]]]:
+                    sessioned: list[dict[str, Any]] | None = None,
+                    cancel: threading.Event | None = None) -> list[list[dict[str, Any]]]:
     """The results of `pipeline` over each part of `events` (`session_parts`).
 
     `sessioned`: the pipeline for the parts that are ranges of session_id, whose buckets all
     have a string session (every part but the last, of buckets without one), when the caller
-    has one that gives the same results there with less work (`pipelines.event_facets`)."""
-    return [list(db[EVENTS].aggregate(
-                [{"$match": part}, *(pipeline if sessioned is None or not _is_range(part)
-                                     else sessioned)] if part else pipeline,
-                allowDiskUse=True))
-            for part in session_parts(db)]
+    has one that gives the same results there with less work (`pipelines.event_facets`).
+    `cancel`, once set, stops the pass before its next part (`PassCancelled`)."""
+    results = []
+    for part in session_parts(db):
+        if cancel is not None and cancel.is_set():
+            raise PassCancelled("the pass over `events` was stopped (the run ended)")
+        stages = pipeline if sessioned is None or not _is_range(part) else sessioned
+        results.append(list(db[EVENTS].aggregate(
+            [{"$match": part}, *stages] if part else pipeline, allowDiskUse=True)))
+    return results
 
 
 def _is_range(part: dict[str, Any]) -> bool:

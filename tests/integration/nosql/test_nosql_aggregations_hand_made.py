@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,43 @@ def test_a_pass_in_parts_gives_the_figures_of_one_pass(db: Any, tmp_path: Path,
     aggregate_most_viewed_products(db, gold)  # one table alone: its own product-view pass
     aggregate_category_views_daily(db, gold)
     assert [_rows(gold, sql) for sql in tables] == in_parts
+
+
+def test_a_cancelled_pass_stops_before_its_next_part(db: Any, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cancel` (a run that ended) is honoured between two parts: the part being read is
+    finished, no other is started."""
+    path = tmp_path / "wh.duckdb"
+    gold = hand_made_gold(ingest_events(path, tmp_path / "batch-1", _events()))
+    monkeypatch.setattr(events_module, "SAMPLE_EVERY", 1)
+    sync_events(db, gold)
+    monkeypatch.setattr(partitioned, "PASS_BUCKETS", 2)
+    parts = partitioned.session_parts(db)
+    assert len(parts) > 2
+    cancel, read = threading.Event(), []
+
+    class EndsTheRunAfterAPart:  # `db`, whose events' first part is read as the run ends
+        def __getattr__(self, name: str) -> Any:
+            return getattr(db, name)
+
+        def __getitem__(self, name: str) -> Any:
+            collection = db[name]
+            if name != "events":
+                return collection
+
+            class Events:
+                def aggregate(self, pipeline: list[dict[str, Any]], **options: Any) -> Any:
+                    read.append(pipeline[0])
+                    rows = list(collection.aggregate(pipeline, **options))
+                    cancel.set()
+                    return rows
+
+            return Events()
+
+    with pytest.raises(partitioned.PassCancelled):
+        event_figures(EndsTheRunAfterAPart(), gold, cancel=cancel)
+    assert read == [{"$match": parts[0]}]
+    assert event_figures(db, gold, cancel=threading.Event()) == event_figures(db, gold)
 
 
 def test_a_session_over_several_buckets_counts_once(db: Any, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from nosql_fixtures import event, event_documents, hand_made_gold, ingest_events
 from retail.nosql import early_sync, sync_events
 from retail.nosql.aggregations import current_products, funnel_totals, product_view_figures
 from retail.nosql.gold_io import GoldNotBuiltError
+from retail.nosql.partitioned import PassCancelled
 from retail.settings import Settings
 
 SESSIONS = 40
@@ -175,3 +176,68 @@ def test_gold_is_handed_over_once_a_later_call_changes_nothing(
         outcome = early_sync.take(settings)
     assert outcome is not None and outcome.product_figures is not None
     assert outcome.products == handed != current_products(settings.duckdb_path)
+
+
+def test_a_warehouse_with_gold_runs_the_pass_on_its_products_without_waiting_for_dbt(
+    settings: Settings, db: Any
+) -> None:
+    """A later run: the sync reads the last run's products with the events and runs the one
+    pass at once; the MongoDB step takes both figures although no dbt step handed gold."""
+    hand_made_gold(settings.duckdb_path, with_segments=False)  # the last run's gold
+    last = current_products(settings.duckdb_path)
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        outcome = early_sync.take(settings)  # no `gold_built`: the pass did not wait for it
+    assert outcome is not None and outcome.product_figures is not None
+    assert outcome.products == last
+    assert outcome.totals == funnel_totals(db)
+    assert outcome.product_figures == product_view_figures(db, settings.duckdb_path)
+
+
+def test_products_changed_by_dbt_are_told_apart_from_the_ones_the_pass_joined(
+    settings: Settings, db: Any
+) -> None:
+    """dbt renames a product after the pass on the last run's products: the outcome names the
+    rows it joined, which are not gold's current ones (the MongoDB step then runs the
+    product-view pass again, orchestration/assets/nosql.py)."""
+    gold = hand_made_gold(settings.duckdb_path, with_segments=False)
+    last = current_products(settings.duckdb_path)
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        outcome = early_sync.take(settings)
+    with duckdb.connect(str(gold)) as con:  # what dbt builds from a corrected product master
+        con.execute("update gold.dim_products set product_name = product_name || ' v2'")
+    assert outcome is not None and outcome.products == last != current_products(gold)
+    renamed = product_view_figures(db, settings.duckdb_path)
+    assert outcome.product_figures is not None
+    assert outcome.product_figures["most_viewed"] != renamed["most_viewed"]
+    assert [row["product_name"] for row in renamed["most_viewed"]] == [
+        f"{row['product_name']} v2" for row in outcome.product_figures["most_viewed"]]
+
+
+def test_a_discarded_sync_stops_its_pass(settings: Settings, db: Any,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run ends (a failed dbt step) while the pass runs: the pass is handed the sync's
+    cancel, and stops at its next part (`partitioned.aggregate_parts`) instead of reading
+    every part first."""
+    hand_made_gold(settings.duckdb_path, with_segments=False)
+    in_pass, stopped = threading.Event(), threading.Event()
+    real_figures = early_sync.event_figures
+
+    def pass_outlasting_the_run(*args: Any, cancel: threading.Event | None = None,
+                                **kwargs: Any) -> Any:
+        in_pass.set()
+        assert cancel is not None and cancel.wait(60)  # `discard` sets it
+        try:
+            return real_figures(*args, cancel=cancel, **kwargs)
+        except PassCancelled:
+            stopped.set()
+            raise
+
+    monkeypatch.setattr(early_sync, "event_figures", pass_outlasting_the_run)
+    with early_sync.allowed():
+        assert early_sync.start(settings, db.name)
+        assert in_pass.wait(60)
+    # the block's end discarded the sync
+    assert stopped.is_set()
+    assert early_sync.take(settings) is None
