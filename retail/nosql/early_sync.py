@@ -92,14 +92,12 @@ class _Pending:
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="events-sync", daemon=True)
 
-    def choose(self, products: list[tuple[Any, ...]] | None) -> bool:
-        """Make `products` the ones the pass joins, unless some were chosen; True if so."""
+    def choose(self, products: list[tuple[Any, ...]] | None) -> None:
+        """Make `products` the ones the pass joins, unless some were chosen."""
         with self.lock:
-            if self.chosen.is_set():
-                return False
-            self.products = products
-            self.chosen.set()
-            return True
+            if not self.chosen.is_set():
+                self.products = products
+                self.chosen.set()
 
     def _read_last_products(self, con: Any) -> None:
         self.last_products = built_products(con) or None
