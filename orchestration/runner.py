@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -194,6 +195,9 @@ def write_record(summary: RunSummary, path: Path) -> None:
         "checks": [asdict(check) for check in summary.checks],
         "gold_rows": summary.gold_rows,
         "dbt_steps": summary.dbt_steps,
+        # whether this process imported dbt-core (orchestration/dbt_selection.py: a run on a
+        # current parse needs none; dbt itself runs in processes of its own)
+        "dbt_core_imported": "dbt.version" in sys.modules,
     }
     record["materializations"] = {
         key: {name: value for name, value in values.items()

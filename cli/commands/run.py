@@ -68,8 +68,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               "warehouse (the generated one is replaced; `retail run` makes it again)",
               file=sys.stderr)
 
-    from orchestration import dbt_forkserver
-    from orchestration.dbt_parse import parse_is_current, saved_parse
+    from orchestration import dbt_forkserver, dbt_selection
+    from orchestration.dbt_parse import parse_is_current, saved_parse, target_dir
     from retail.dbt import dbt_vars
     from retail.segmentation import warmup
 
@@ -79,6 +79,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if parse_is_current(dbt_vars(settings)):  # dbt's warm server reads the saved parse:
             # it starts now, beside Dagster's imports (the run's steps use it, see runner.py)
             helpers.enter_context(dbt_forkserver.serving(saved_parse()))
+            if dbt_selection.kept_for(target_dir() / "manifest.json"):  # and this process
+                dbt_selection.import_dagster_dbt_without_dbt_core()  # needs no dbt-core
         from orchestration.project import refresh_manifest
 
         refresh_manifest(settings)

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.dbt_build import build_and_describe
+from orchestration.dbt_selection import keep_selections
 from orchestration.project import SEGMENTATION_MODELS, dbt_project
 from orchestration.resources import DUCKDB_POOL, RetailResource
 from orchestration.translator import RetailDbtTranslator
@@ -22,7 +23,9 @@ TRANSLATOR = RetailDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 def _dbt_selection(name: str, **selection: str) -> dg.AssetsDefinition:
-    """One `dbt build` step over the models picked by `select=` / `exclude=`."""
+    """One `dbt build` step over the models picked by `select=` / `exclude=` (evaluated once
+    per parse: orchestration/dbt_selection.py)."""
+    keep_selections()
 
     @dbt_assets(
         manifest=dbt_project().manifest_path,
