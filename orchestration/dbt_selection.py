@@ -27,6 +27,7 @@ changes either (the run would only get slower, or fail at its start: never wrong
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -54,10 +55,15 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, kept: dict[str, Any]) -> None:
-    """Whole or not at all: another process (`dagster dev`) may read or write it meanwhile."""
+    """Whole or not at all: another process (`dagster dev`) may read or write it meanwhile. A
+    target folder that cannot be written keeps nothing (the next run evaluates again)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(json.dumps(kept))
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(json.dumps(kept))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def _manifest_stat(manifest_path: Path) -> list[int]:
