@@ -14,10 +14,10 @@ current parse whose selections are kept imports dagster-dbt with dbt-core hidden
 (`import_dagster_dbt_without_dbt_core`): dagster-dbt then takes dbt to be installed elsewhere,
 which it supports (dbt Fusion, or dbt-core in another environment: it runs the executable), and
 the dbt assets take the kept selections. Everywhere else (`dagster dev`, tests, a run after a new
-parse) dagster-dbt imports dbt-core and evaluates the selections as before, keeping them for the
-next run. A selection asked for while dbt-core is hidden and not kept (the code asks for a new
-one) is evaluated by a Python process that imports dbt-core
-(`python -m orchestration.dbt_selection`).
+parse) dagster-dbt imports dbt-core as before; a selection kept for the same manifest is taken
+as it is, any other is evaluated and kept for the next run. A selection asked for while dbt-core
+is hidden and not kept (the code asks for a new one) is evaluated by a Python process that
+imports dbt-core (`python -m orchestration.dbt_selection`).
 
 Private parts of dagster-dbt this relies on: `dagster_dbt.compat.DBT_PYTHON_VERSION` (None when
 dbt-core could not be imported) and `dagster_dbt.asset_utils.select_unique_ids`, which
