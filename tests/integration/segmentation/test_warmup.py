@@ -39,14 +39,25 @@ assert not warmup.checked(target), "nothing started: nothing checked"
 warmup.start(settings)
 first = warmup._pending
 assert first.checked.wait(300) and warmup.checked(target), "the warm-up checked Java"
-session = warmup.take(target)
+session = warmup.take(target)  # once started, the warm-up job may still run beside
 assert not warmup.checked(target), "taken: nothing left to vouch for"
-assert first is not None and first.primed, "the taken session ran the warm-up job"
 assert session is not None and session.range(5).count() == 5
-assert not list(scratch.glob("retail-spark-warmup-*")), list(scratch.iterdir())
 partitions = session.conf.get("spark.sql.shuffle.partitions")
-warmup._prime(session)  # what the warm-up ran (it swallows errors: here they would show)
-assert session.conf.get("spark.sql.shuffle.partitions") == partitions, "settings restored"
+first.thread.join()
+assert first is not None and first.primed, "the taken session ran the warm-up job"
+assert session.conf.get("spark.sql.shuffle.partitions") == partitions
+assert not list(scratch.glob("retail-spark-warmup-*")), list(scratch.iterdir())
+# what the warm-up ran (it swallows errors: here they would show), while the step sets its own
+# settings on the session it took: the warm-up job's are its own, never the step's
+session.conf.set("spark.sql.shuffle.partitions", "3")
+import threading
+priming = threading.Thread(target=warmup._prime, args=(session,))
+priming.start()
+seen = set()
+while priming.is_alive():
+    seen.add(session.conf.get("spark.sql.shuffle.partitions"))
+priming.join()
+assert seen == {"3"}, f"the step's settings changed under it: {seen}"
 assert not list(scratch.glob("retail-spark-warmup-*"))
 assert warmup.take(target) is None, "a warmed session is taken once"
 warmup.stop(session)  # the step is done with it: stopped in the background
