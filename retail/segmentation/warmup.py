@@ -133,8 +133,7 @@ from range(3) as r(i)
 
 _lock = threading.Lock()
 _pending: _Warmup | None = None
-_taken: SparkSession | None = None  # the session a step took, until it is stopped
-_priming: _Warmup | None = None  # the warm-up that started it (its job may still run)
+_taken: _Warmup | None = None  # the warm-up whose session a step took, until it is stopped
 _stopping: threading.Thread | None = None
 
 
@@ -166,7 +165,7 @@ def take(target: SparkTarget) -> SparkSession | None:
     in 5 of 8 runs and waited 0.3-0.9 s for it, then ran its own job no faster. Its own job
     starts at once instead, beside the rest of the warm-up's (in a session of its own,
     `_prime`), and both load the classes each needs once, in the one JVM."""
-    global _pending, _taken, _priming
+    global _pending, _taken
     with _lock:
         warmup, _pending = (_pending, None) if _pending and _pending.target == target else (
             None, _pending)
@@ -174,7 +173,7 @@ def take(target: SparkTarget) -> SparkSession | None:
         return None
     warmup.opened.wait()
     with _lock:
-        _taken, _priming = warmup.session, warmup
+        _taken = warmup
     return warmup.session
 
 
@@ -185,11 +184,11 @@ def stop(session: SparkSession) -> None:
     (PySpark's accumulator server polls for its shutdown every 0.5 s; the gateway's JVM then
     exits and py4j's finalizer thread notices within a second). A taken session belongs to a
     `retail run`, whose end waits for the stop (`discard`); any other is stopped now."""
-    global _taken, _stopping, _priming
+    global _taken, _stopping
     with _lock:
-        later = session is _taken and _stopping is None
-        warmup = _priming if session is _taken else None
-        _taken = _priming = None
+        warmup = _taken if _taken is not None and session is _taken.session else None
+        later = warmup is not None and _stopping is None
+        _taken = None
         if later:
             _stopping = threading.Thread(target=_stop_now, args=(session, warmup),
                                          name="spark-stop", daemon=True)
