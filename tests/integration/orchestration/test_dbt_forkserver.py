@@ -242,3 +242,53 @@ def test_a_served_build_describes_each_model_it_builds(project, server, tmp_path
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert (tmp_path / name / "run_results.json").exists()
         assert not (tmp_path / name / FILE_NAME).exists(), name
+
+
+def test_a_headline_is_computed_at_the_last_model_the_build_builds_that_it_reads(
+        tmp_path) -> None:
+    """The sales headline reads fct_sales and kpi_daily_sales (built after it). A build of both
+    computes it once, on kpi_daily_sales's line (on fct_sales's it would be superseded), and
+    the step's reader gives both models those figures; a build of fct_sales alone has it on
+    fct_sales's line."""
+    from orchestration.dbt_describe import FILE_NAME, Descriptions
+
+    root = tmp_path / "sales"
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text('name: sales\nversion: "1.0"\nprofile: sales\n')
+    (root / "profiles.yml").write_text(
+        "sales:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {tmp_path / 'sales.duckdb'}\n      schema: gold\n      threads: 2\n"
+    )
+    (root / "models" / "fct_sales.sql").write_text(
+        "select * from (values ('SO1', 10.0, 1), ('SO1', 5.5, 2), ('SO2', 7.0, 3))"
+        " as t(order_number, revenue, units)\n")
+    (root / "models" / "kpi_daily_sales.sql").write_text(
+        "select sum(revenue) as revenue, count(*) as order_lines, sum(units) as units"
+        " from {{ ref('fct_sales') }}\n")
+    proc, _events = dbt(dbt_executable(), ["parse"], root)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    building = ["fct_sales", "kpi_daily_sales"]
+
+    with dbt_forkserver.serving(None):
+        lines = {}
+        for name, args in (("both", ["build"]), ("alone", ["build", "--select", "fct_sales"])):
+            proc, _events = dbt_in(CLIENT, args, root, tmp_path / name)
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            descriptions = Descriptions(tmp_path / name / FILE_NAME)
+            descriptions.refresh()
+            lines[name] = descriptions
+
+    figures = {"revenue": 22.5, "orders": 2, "order_lines": 3, "units": 6,
+               "average_order_value": 11.25}
+    both = {line["name"]: line["headlines"] for line in lines["both"].lines}
+    assert both == {"fct_sales": {},
+                    "kpi_daily_sales": {"fct_sales": {"figures": figures},
+                                        "kpi_daily_sales": {"figures": figures}}}
+    for model in building:
+        _table, headline = lines["both"].final("gold", model, building)
+        assert headline == {"figures": figures}
+    [alone] = lines["alone"].lines
+    assert alone["name"] == "fct_sales"
+    assert alone["headlines"] == {"fct_sales": {"figures": figures},
+                                  "kpi_daily_sales": {"figures": figures}}
+    assert lines["alone"].final("gold", "fct_sales", ["fct_sales"])[1] == {"figures": figures}
