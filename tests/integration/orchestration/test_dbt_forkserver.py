@@ -41,16 +41,22 @@ CLIENT = str(Path(sys.executable).with_name("retail-dbt"))
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project, parsed once (so every command below reuses dbt's partial parse alike)."""
-    tmp_path = tmp_path_factory.mktemp("forkserver")
-    root = tmp_path / "mini"
+    return parsed_project(tmp_path_factory.mktemp("forkserver"), "mini", "threads: 1", {
+        "ok": "select 1 as x\n", "bad": "select * from no_such_table\n"})
+
+
+def parsed_project(folder: Path, name: str, profile: str, models: dict[str, str]) -> Path:
+    """dbt project `name` in `folder` (its DuckDB file beside it; `profile`: the output's
+    further settings), with `models` (name -> SQL), parsed by the real dbt."""
+    root = folder / name
     (root / "models").mkdir(parents=True)
-    (root / "dbt_project.yml").write_text('name: mini\nversion: "1.0"\nprofile: mini\n')
+    (root / "dbt_project.yml").write_text(f'name: {name}\nversion: "1.0"\nprofile: {name}\n')
     (root / "profiles.yml").write_text(
-        "mini:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-        f"      path: {tmp_path / 'mini.duckdb'}\n      threads: 1\n"
+        f"{name}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {folder / (name + '.duckdb')}\n      {profile}\n"
     )
-    (root / "models" / "ok.sql").write_text("select 1 as x\n")
-    (root / "models" / "bad.sql").write_text("select * from no_such_table\n")
+    for model, sql in models.items():
+        (root / "models" / f"{model}.sql").write_text(sql)
     proc, _events = dbt(dbt_executable(), ["parse"], root)
     assert proc.returncode == 0, proc.stdout[-2000:]
     return root
@@ -252,21 +258,11 @@ def test_a_headline_is_computed_at_the_last_model_the_build_builds_that_it_reads
     fct_sales's line."""
     from orchestration.dbt_describe import FILE_NAME, Descriptions
 
-    root = tmp_path / "sales"
-    (root / "models").mkdir(parents=True)
-    (root / "dbt_project.yml").write_text('name: sales\nversion: "1.0"\nprofile: sales\n')
-    (root / "profiles.yml").write_text(
-        "sales:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-        f"      path: {tmp_path / 'sales.duckdb'}\n      schema: gold\n      threads: 2\n"
-    )
-    (root / "models" / "fct_sales.sql").write_text(
-        "select * from (values ('SO1', 10.0, 1), ('SO1', 5.5, 2), ('SO2', 7.0, 3))"
-        " as t(order_number, revenue, units)\n")
-    (root / "models" / "kpi_daily_sales.sql").write_text(
-        "select sum(revenue) as revenue, count(*) as order_lines, sum(units) as units"
-        " from {{ ref('fct_sales') }}\n")
-    proc, _events = dbt(dbt_executable(), ["parse"], root)
-    assert proc.returncode == 0, proc.stdout[-2000:]
+    root = parsed_project(tmp_path, "sales", "schema: gold\n      threads: 2", {
+        "fct_sales": "select * from (values ('SO1', 10.0, 1), ('SO1', 5.5, 2), ('SO2', 7.0, 3))"
+                     " as t(order_number, revenue, units)\n",
+        "kpi_daily_sales": "select sum(revenue) as revenue, count(*) as order_lines,"
+                           " sum(units) as units from {{ ref('fct_sales') }}\n"})
     building = ["fct_sales", "kpi_daily_sales"]
 
     with dbt_forkserver.serving(None):
