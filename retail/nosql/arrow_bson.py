@@ -141,7 +141,7 @@ def _elements(codes: np.ndarray, keys: pa.Array | bytes, values: Parts) -> Parts
     return [_type_bytes().take(pa.array(codes)), keys, *values]
 
 
-def _integers(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+def _integers(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, Parts]:
     if pa.types.is_uint64(array.type) and (pc.max(array).as_py() or 0) > np.iinfo(np.int64).max:
         raise Unsupported("an unsigned integer beyond int64")
     values = np.asarray(array.cast(pa.int64()).fill_null(0), dtype=np.int64)
@@ -153,7 +153,7 @@ def _integers(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]
     return _codes(valid, np.where(fits, _INT32, _INT64)), _unless_null(valid, [encoded])
 
 
-def _decimals(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+def _decimals(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, Parts]:
     """Arrow decimal128 (two's complement, scale s) -> BID Decimal128 (sign, exponent -s,
     significand), as `retail.nosql.decimals.decimal128` makes it from the decimal's text."""
     if not pa.types.is_decimal128(array.type) or array.type.scale < 0:
@@ -183,7 +183,7 @@ PYTHON_MICROS = (-62_135_596_800_000_000, 253_402_300_799_999_999)  # datetime's
 PYTHON_DAYS = (-719_162, 2_932_896)  # date's years 1-9999: days since 1970-01-01
 
 
-def _timestamps(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+def _timestamps(array: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, Parts]:
     """Milliseconds since the epoch, rounded down (as the driver encodes a datetime, aware or
     naive: naive is UTC), for what Python's datetime holds (years 1-9999, microseconds)."""
     per = _MICROS_PER.get(array.type.unit)
