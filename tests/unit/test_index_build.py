@@ -114,7 +114,36 @@ def _countries() -> list[dict]:
 
 DISTINCT = [{"_id": i, "email": f"u{i}@x.org", "code": i * 7, "note": "n" * (i % 50)}
             for i in range(50)]
+
+
+def _strings() -> list[dict]:
+    """String values in every indexed field (the entries computed by `index_build` itself):
+    `key` distinct (escaped NULs, accents, an empty string), `colour` repeated, null or missing,
+    `late` a number in its last document, `_id`s of several types."""
+    docs = []
+    for i in range(60):
+        key = "" if i == 17 else f"k{i:03d}" + ("\x00\x00z" if i % 7 == 0 else "é" * (i % 3))
+        doc = {"_id": IDS[i % len(IDS)](i), "pad": "p" * i, "key": key,
+               "colour": ["red", "green", "", "blue", None][i % 5], "late": "v" if i < 59 else 59}
+        if i % 11 == 3:
+            del doc["colour"]
+        docs.append(doc)
+    return docs
+
+
 CASES: dict[str, tuple[list[dict], list[tuple[str, dict, dict]]]] = {
+    "strings": (_strings(), [
+        ("key_unique", {"key": 1}, {"unique": True}),
+        ("key_-1_unique_sparse", {"key": -1}, {"unique": True, "sparse": True}),
+        ("colour_1", {"colour": 1}, {}),
+        ("colour_-1_hidden", {"colour": -1}, {"hidden": True}),
+        ("colour_unique", {"colour": 1}, {"unique": True}),  # a repeated key: SecantusDB's error
+        ("colour_sparse", {"colour": 1}, {"sparse": True}),  # null and missing: SecantusDB's
+        ("late_1", {"late": 1}, {}),  # a number last: SecantusDB's build after the attempt
+        ("late_unique", {"late": -1}, {"unique": True}),  # repeated, then a number
+        ("key_simple", {"key": 1}, {"collation": {"locale": "simple"}}),
+        ("key_unique", {"key": 1}, {"unique": True}),  # exists: nothing built again
+    ]),
     "types": (_typed_docs(240, 1), [
         *[(f"{field}_{d}", {field: d}, {}) for field in FIELDS for d in (1, -1)],
         ("a_1_b_-1", {"a": 1, "b": -1}, {}),
@@ -371,6 +400,45 @@ def test_an_empty_collection_and_a_one_document_collection_index_as_secantus_doe
     assert _kinds(outcomes) == [True] * 6
     assert len(rows[secantus_storage._IDX_ENTRIES_TABLE]) == 1 + 1 + 3 + 1 + 0 + 1
     assert _options(rows)["b_unique"]["multikey"] is True
+
+
+def test_string_keys_index_as_secantusdb_does(builds) -> None:
+    outcomes, rows = _same_build(builds, "strings")
+    assert _kinds(outcomes) == [True] * 4 + ["IndexConflict"] + [True] * 2 + [
+        "IndexConflict", True, False]
+    assert 'dup key: { colour: null }' in outcomes[4][2]  # missing, then null
+    assert 'dup key: { late: "v" }' in outcomes[7][2]
+    docs = len(CASES["strings"][0])
+    missing = sum("colour" not in doc for doc in CASES["strings"][0])
+    assert len(rows[secantus_storage._IDX_ENTRIES_TABLE]) == 7 * docs - missing
+    assert len(rows[secantus_storage._UNIQ_TABLE]) == 2 * docs
+    assert not any("multikey" in options for options in _options(rows).values())
+
+
+def test_string_keys_are_computed_here_and_the_rest_left_to_secantusdb(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the comparison above against passing because SecantusDB built every index: the
+    string-keyed ones get their rows here (`_bulk_rows`), the others none."""
+    index_build.install()
+    computed: list[tuple[str, bool]] = []
+    real = index_build._bulk_rows
+
+    def bulk_rows(items, bulk):
+        rows = real(items, bulk)
+        computed.append((bulk.field, rows is not None))
+        return rows
+
+    monkeypatch.setattr(index_build, "_bulk_rows", bulk_rows)
+    store = Storage(str(tmp_path))
+    try:
+        store.insert(DB, "strings", _strings())
+        for name, key_spec, options in CASES["strings"][1]:
+            _outcome(store.create_index, "strings", name, key_spec, options)
+    finally:
+        store.close()
+    # the collated index and the one that exists never get here
+    assert computed == [("key", True), ("key", True), ("colour", True), ("colour", True),
+                        ("colour", False), ("colour", False), ("late", False), ("late", False)]
 
 
 def test_the_documents_compared_here_are_mostly_read_lightly() -> None:
