@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from pymongo import IndexModel, InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from retail.nosql import arrow_bson
+from retail.nosql.beside import Beside
 from retail.nosql.decimals import decimal128
 from retail.nosql.gold_io import existing_tables, read_only, require_tables
 from retail.nosql.load_ledger import forget_build, record_build, recorded_build
@@ -185,11 +187,22 @@ def _fingerprint(digests: list[tuple[Any, str]]) -> str:
     return f"{DOCUMENT_VERSION}:{RECENT_ORDERS}:{whole.hexdigest()}"
 
 
+_building = threading.local()  # .beside: the `Beside` of the build running on this thread
+
+
 def _create_indexes(collection: Any) -> None:
     """Both indexes in one `createIndexes` command (on the embedded server, one scan of the
-    profiles: retail/nosql/index_build.py)."""
-    collection.create_indexes([IndexModel("customer_key", unique=True),
-                               IndexModel("customer_number")])
+    profiles: retail/nosql/index_build.py), with the work the build's caller handed it beside
+    them (`build_customer_profiles` `meanwhile`)."""
+    def build() -> None:
+        collection.create_indexes([IndexModel("customer_key", unique=True),
+                                   IndexModel("customer_number")])
+
+    beside = getattr(_building, "beside", None)
+    if beside is None:
+        build()
+    else:
+        beside.indexes(build)
 
 
 class _Upserts:
@@ -359,35 +372,45 @@ def _rebuild(db: Any, con: Any, query: str, batch_size: int, progress: bool | No
 def build_customer_profiles(
     db: Any, duckdb_path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool | None = None, skip_unchanged: bool = True,
-    indexes_after_rename: bool = False,
+    indexes_after_rename: bool = False, meanwhile: Callable[[], Any] | None = None,
 ) -> int:
     """Build `customer_profiles` from gold, or bring it in step; returns the profile count.
 
     `skip_unchanged`: when the live collection is what a build from the same gold values
     left (`load_ledger.recorded_build`), nothing is written; with False every profile is
     rewritten. `indexes_after_rename`: a staged rebuild builds the indexes once the staging
-    collection is the live one (`_staged_build`; for the embedded server).
+    collection is the live one (`_staged_build`; for the embedded server). `meanwhile`: work
+    to run while the server builds the indexes, or after the build when it builds none
+    (retail/nosql/beside.py); its error is raised once the profiles are built, and it does
+    not run when they fail first.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     con = read_only(duckdb_path)
+    beside = _building.beside = Beside(meanwhile, con.close)
     try:
         require_tables(con, duckdb_path, ["dim_customers", "dim_products", "fct_sales"])
         tables = existing_tables(con)
         query = profiles_query("customer_segments" in tables, "kpi_customer_lifetime" in tables)
         if PROFILES not in db.list_collection_names(filter={"name": PROFILES}):
             ((total,),) = con.execute("select count(*) from gold.dim_customers").fetchall()
-            return _first_build(db, con, query, batch_size, total, progress)
-        return _rebuild(db, con, query, batch_size, progress, skip_unchanged,
-                        indexes_after_rename)
+            built = _first_build(db, con, query, batch_size, total, progress)
+        else:
+            built = _rebuild(db, con, query, batch_size, progress, skip_unchanged,
+                             indexes_after_rename)
     finally:
+        _building.beside = None
         con.close()
+    beside.finish()
+    return built
 
 
 def sync_customer_profiles(settings: Settings, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                           progress: bool | None = None) -> int:
+                           progress: bool | None = None,
+                           meanwhile: Callable[[], Any] | None = None) -> int:
     """`build_customer_profiles` on the server that holds the profiles: the embedded profiles
-    server (`server.mongo_database(settings, profiles=True)`), or MONGODB_URI's database.
+    server (`server.mongo_database(settings, profiles=True)`), or MONGODB_URI's database
+    (`meanwhile`: as there).
 
     With the embedded servers, the profiles an earlier version kept on the other server are
     dropped from it once these are built (they are gold's, rebuilt here, never lost).
@@ -397,7 +420,8 @@ def sync_customer_profiles(settings: Settings, *, batch_size: int = DEFAULT_BATC
     with mongo_database(settings, profiles=True) as db:
         built = build_customer_profiles(db, settings.duckdb_path, batch_size=batch_size,
                                         progress=progress,
-                                        indexes_after_rename=not settings.mongodb_uri)
+                                        indexes_after_rename=not settings.mongodb_uri,
+                                        meanwhile=meanwhile)
     if not settings.mongodb_uri:
         with mongo_database(settings) as other:
             if PROFILES in other.list_collection_names(filter={"name": PROFILES}):
