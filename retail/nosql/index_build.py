@@ -195,6 +195,10 @@ class SortedWrites:
         self._packed.extend(rows)
 
     @property
+    def key_format(self) -> str:
+        return str(self._cursor.key_format)
+
+    @property
     def value_format(self) -> str:
         return str(self._cursor.value_format)
 
@@ -313,16 +317,16 @@ def install() -> None:
                     rows: list[tuple[bytes, int]]) -> None:
         """A bulk build's entries (and claims), packed here as SecantusDB's build would have
         set them (`_pack_entry`, `_escape_kb`), to be written with the build's other rows."""
-        prefix = pack("SSSu", db, coll, name, b"")  # the tables' key format
         escape, separator = storage._escape_kb, storage._ENTRY_SEP
         entries = _cursor(self, storage._IDX_ENTRIES_TABLE)
+        prefix = pack(entries.key_format, db, coll, name, b"")  # the raw last column follows
         empty = pack(entries.value_format, b"")
         entries.add_packed([(prefix + escape(key) + separator
                              + recordid.to_bytes(8, "big", signed=True), empty)
                             for key, recordid in rows])
         if unique:
             claims = _cursor(self, storage._UNIQ_TABLE)
-            assert claims.value_format == "q", claims.value_format
+            assert (claims.key_format, claims.value_format) == (entries.key_format, "q")
             claims.add_packed([(prefix + escape(key), pack_int(recordid))
                                for key, recordid in rows])
 
